@@ -27,7 +27,7 @@ else:  # pragma: no cover
 from jeugdkit.errors import CatalogError
 
 SHIPPED_CATALOG = Path(__file__).with_name("catalog.toml")
-KINDS = ("code", "date", "number")
+KINDS = ("code", "id", "date", "number")
 HISTORIES = ("cumulative", "per_year")
 
 
@@ -44,7 +44,14 @@ class VariableSpec:
     open_end: str | None = None
     sentinels: tuple[float, ...] = ()
     negative_missing: bool = False
+    first_year: int | None = None
+    last_year: int | None = None
     assumed: bool = False
+
+    def expected_in(self, year: int) -> bool:
+        """Return whether files of this year should hold the variable."""
+        return (self.first_year is None or year >= self.first_year) and (
+            self.last_year is None or year <= self.last_year)
 
     @property
     def is_wide(self) -> bool:
@@ -129,8 +136,9 @@ class Catalog:
         self.sources = sources
         defaults = raw.get("defaults", {})
         self.missing_codes = tuple(defaults.get("missing_codes", ["", "-"]))
+        entries = raw.get("datasets", {})
         self.datasets: dict[str, DatasetSpec] = {
-            name: self._parse_dataset(name, entry) for name, entry in raw.get("datasets", {}).items()
+            name: self._parse_dataset(name, entry) for name, entry in entries.items()
         }
 
     def __getitem__(self, name: str) -> DatasetSpec:
@@ -171,7 +179,8 @@ class Catalog:
         for key, pair in (entry.get("keys") or {}).items():
             if not (isinstance(pair, list) and len(pair) == 2):
                 raise CatalogError(
-                    f"{where}: key '{key}' must be [RINPERSOONS-name, RINPERSOON-name], got {pair!r}"
+                    f"{where}: key '{key}' must be [RINPERSOONS-name, RINPERSOON-name], "
+                    f"got {pair!r}"
                 )
             keys[key] = (pair[0], pair[1])
         assumed = set(entry.get("assumed", []))
@@ -197,6 +206,8 @@ class Catalog:
                 open_end=spec.get("open_end"),
                 sentinels=tuple(spec.get("sentinels", ())),
                 negative_missing=bool(spec.get("negative_missing", False)),
+                first_year=spec.get("first_year"),
+                last_year=spec.get("last_year"),
                 assumed=key in assumed,
             )
         return DatasetSpec(

@@ -1,0 +1,145 @@
+"""The `jeugdkit` command line: a thin layer over functions a notebook can call too.
+
+    jeugdkit synth --out DIR                 write a synthetic RA tree (DIR/ra) with its truth
+    jeugdkit inventory --data-root R         which files, versions, rows, variables
+    jeugdkit cache --data-root R             convert every chosen file to the Parquet cache
+    jeugdkit demo --out DIR                  the quick start: synthetic data, then its inventory
+
+Common options: --data-root (or JEUGDKIT_DATA_ROOT), --catalog (or JEUGDKIT_CATALOG),
+--cache-dir (or JEUGDKIT_CACHE_DIR).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import re
+import sys
+from pathlib import Path
+
+import pyreadstat
+
+from jeugdkit import __version__
+from jeugdkit.errors import JeugdkitError
+
+
+def _add_data_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data-root", help="RA data root (default: JEUGDKIT_DATA_ROOT)")
+    parser.add_argument("--catalog", help="user catalog TOML overriding the shipped one "
+                        "(default: JEUGDKIT_CATALOG)")
+    parser.add_argument("--cache-dir", help="Parquet cache folder (default: JEUGDKIT_CACHE_DIR "
+                        "or the user cache folder)")
+
+
+def _reader(args):
+    from jeugdkit.read import Reader
+    return Reader(args.data_root, catalog=args.catalog, cache_dir=args.cache_dir)
+
+
+def cmd_inventory(args) -> int:
+    from jeugdkit.inventory import format_inventory, inventory_report
+    report = inventory_report(_reader(args))
+    if args.json:
+        print(json.dumps(report, indent=2))
+    else:
+        print(format_inventory(report))
+    return 0
+
+
+def cmd_cache(args) -> int:
+    from tqdm import tqdm
+    reader = _reader(args)
+    names = args.datasets or [spec.name for spec in reader.catalog]
+    todo = [(name, f) for name in names for f in reader.inventory[name].chosen.values()]
+    for name, found in tqdm(todo, desc="cache", unit="file", file=sys.stderr):
+        spec = reader.catalog[name]
+        reader.read(name, [v.key for v in spec.variables.values() if not v.is_wide],
+                    years=[found.year])
+        for year in _classification_years(spec, found):
+            reader.read(name, [v.key for v in spec.variables.values() if v.is_wide],
+                        years=[found.year], classification_year=year)
+    rows = sum(r.rows for r in reader.log)
+    print(f"cached {len(reader.log)} reads ({rows:,} rows) in {reader.cache_dir}")
+    return 0
+
+
+def _classification_years(spec, found) -> list[int]:
+    """Return the classification years present for the wide variables of a file."""
+    wide = [v for v in spec.variables.values() if v.is_wide]
+    if not wide:
+        return []
+    _, meta = pyreadstat.read_sav(str(found.path), metadataonly=True)
+    prefix = wide[0].name.split("{C}")[0].lower()
+    rx = re.compile("^" + re.escape(prefix) + r"(\d{4})$")
+    return sorted(int(m[1]) for c in meta.column_names if (m := rx.match(c.lower())))
+
+
+def cmd_synth(args, rest: list[str]) -> int:
+    from synthetic.cli import main as synth_main
+    return synth_main(rest) or 0
+
+
+def cmd_demo(args) -> int:
+    """Generate the synthetic default and print its inventory (the README's main job)."""
+    from jeugdkit.inventory import format_inventory, inventory_report
+    from jeugdkit.read import Reader
+    from synthetic import generate
+    out = Path(args.out)
+    if not (out / "ra").exists() or args.force:
+        generate(out, persons=args.persons, seed=args.seed)
+    reader = Reader(out / "ra", cache_dir=args.cache_dir or out / "cache")
+    print(format_inventory(inventory_report(reader)))
+    print(f"\nSynthetic RA tree: {out / 'ra'}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="jeugdkit", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"jeugdkit {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log warnings and progress")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("inventory", help="chosen files, versions, rows, variables per dataset")
+    _add_data_options(p)
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=cmd_inventory)
+
+    p = sub.add_parser("cache", help="convert every chosen file to the Parquet cache")
+    _add_data_options(p)
+    p.add_argument("--datasets", nargs="*", help="only these datasets")
+    p.set_defaults(func=cmd_cache)
+
+    p = sub.add_parser("synth", help="write a synthetic RA tree (see `jeugdkit synth --help`)",
+                       add_help=False)
+    p.set_defaults(func=cmd_synth, passthrough=True)
+
+    p = sub.add_parser("demo", help="generate the synthetic default and print its inventory")
+    p.add_argument("--out", default="demo", help="output folder (default: ./demo)")
+    p.add_argument("--persons", type=int, default=100_000)
+    p.add_argument("--seed", type=int, default=20231)
+    p.add_argument("--cache-dir")
+    p.add_argument("--force", action="store_true", help="regenerate even if DIR/ra exists")
+    p.set_defaults(func=cmd_demo)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line and return its exit code."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    if argv and argv[0] == "synth":
+        args, rest = parser.parse_known_args(argv[:1])
+        return cmd_synth(args, argv[1:])
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+    try:
+        return args.func(args)
+    except JeugdkitError as exc:
+        print(f"jeugdkit {args.command}: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

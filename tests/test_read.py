@@ -1,0 +1,222 @@
+"""The reader: typed columns, missing codes, keys, dates, labels, cache and clear errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from jeugdkit.errors import (
+    DatasetNotFoundError,
+    DataValueError,
+    ReadError,
+    VariableNotFoundError,
+)
+from jeugdkit.read import Reader, person_key, split_person_key
+from tests.conftest import rin, write_sav
+
+
+@pytest.fixture
+def reader(quirky_tree, tmp_path):
+    return Reader(quirky_tree, cache_dir=tmp_path / "cache")
+
+
+def key(s: str, number: int) -> int:
+    return (ord(s) << 30) | number
+
+
+def test_person_key_is_exact_and_keeps_rinpersoons_apart(reader):
+    persons = reader.read("GBAPERSOONTAB", ["geslacht"])
+    assert len(persons) == 5  # V2, not V1 (3 rows)
+    assert persons["rin"].tolist() == [key("R", 1), key("R", 2), key("R", 3), key("S", 1),
+                                       key("R", 40)]
+    # R 000000001 and S 000000001 are different persons
+    assert persons["rin"].nunique() == 5
+    s, r = split_person_key(persons["rin"].to_numpy())
+    assert r.tolist() == rin(1, 2, 3, 1, 40) and s.tolist() == ["R", "R", "R", "S", "R"]
+
+
+@given(st.sampled_from("RSI"), st.integers(0, 999_999_999))
+def test_person_key_round_trips(letter, number):
+    k = person_key([letter], [f"{number:09d}"])
+    s, r = split_person_key(np.asarray(k, dtype=np.int64))
+    assert (s[0], r[0]) == (letter, f"{number:09d}")
+
+
+def test_person_key_rejects_malformed_and_missing_parts():
+    k = person_key(["R", "R", "-", "R", "R"],
+                   ["000000001", "---------", "000000002", "12345", "00000000x"])
+    assert k.isna().tolist() == [False, True, True, True, True]
+
+
+def test_unknown_parent_is_missing_not_a_link(reader):
+    parents = reader.read("KINDOUDERTAB")
+    child40 = parents[parents["rin"] == key("R", 40)].iloc[0]
+    assert child40["rin_ma"] == key("R", 3)
+    assert pd.isna(child40["rin_pa"])
+    report = reader.log[-1]
+    assert report.columns["rin_pa"] == {"missing": 1}  # a missing code, not malformed
+
+
+def test_codes_are_stripped_and_missing_codes_are_missing(reader):
+    hh = reader.read("GBAHUISHOUDENSBUS", ["plhh", "typhh", "begin", "eind", "huishoudnr"])
+    assert hh["plhh"].tolist() == ["1", "5", "7"]
+    assert isinstance(hh["plhh"].dtype, pd.CategoricalDtype)
+    persons = reader.read("GBAPERSOONTAB", ["geslacht"])
+    assert persons["geslacht"].isna().tolist() == [False, False, True, False, False]
+
+
+def test_dates_and_open_ends(reader):
+    hh = reader.read("GBAHUISHOUDENSBUS", ["begin", "eind"])
+    assert hh["begin"].tolist()[0] == pd.Timestamp("2010-01-15")
+    assert hh["eind"].isna().tolist() == [True, False, True]  # 20501231 = open
+    assert hh["eind"].iloc[1] == pd.Timestamp("2015-02-28")
+    assert reader.log[-1].columns["eind"]["open_end"] == 2
+    jeugd = reader.read("JGDHULPBUS", ["begin", "eind"], years=[2018])
+    assert jeugd["eind"].isna().tolist() == [False, True]  # empty = open traject
+
+
+def test_identifiers_join_across_files(reader):
+    hh = reader.read("GBAHUISHOUDENSBUS", ["huishoudnr"])
+    assert hh["huishoudnr"].iloc[0] == hh["huishoudnr"].iloc[1]
+    assert hh["huishoudnr"].iloc[0] != hh["huishoudnr"].iloc[2]
+    assert str(hh["huishoudnr"].dtype) == "Int64"
+
+
+def test_income_sentinels_are_missing(reader):
+    inha = reader.read("INHATAB", ["percentiel", "pct_lage_inkomensgrens"], years=2022)
+    assert inha["percentiel"].isna().tolist() == [False, True]  # negative percentile
+    assert inha["pct_lage_inkomensgrens"].isna().tolist() == [False, True]  # 999999999
+    assert inha["year"].unique().tolist() == [2022]
+
+
+def test_per_year_stacking_and_case_changing_variable(reader):
+    opl = reader.read("HOOGSTEOPLTAB", ["opleidingsniveau"])
+    assert opl["year"].tolist() == [2021, 2022, 2022]
+    assert opl["opleidingsniveau"].tolist() == ["3111", "3111", "1211"]
+    assert isinstance(opl["opleidingsniveau"].dtype, pd.CategoricalDtype)
+
+
+def test_only_requested_columns_are_read(reader):
+    jeugd = reader.read("JGDHULPBUS", ["hulpvorm"])
+    assert list(jeugd.columns) == ["year", "rin", "hulpvorm"]
+
+
+def test_unknown_codes_are_kept_and_counted(reader):
+    jeugd = reader.read("JGDHULPBUS", ["hulpvorm"], years=[2019])
+    assert jeugd["hulpvorm"].tolist() == ["11", "99"]
+    assert reader.log[-1].unknown_codes() == {"hulpvorm": {"99": 1}}
+
+
+def test_variable_outside_its_years_is_all_missing(reader):
+    jeugd = reader.read("JGDHULPBUS", ["perspectief", "crisis"])
+    assert jeugd["perspectief"].tolist()[:2] == ["03", "04"]
+    assert jeugd["perspectief"].iloc[2:].isna().all()  # gone after 2018
+    assert jeugd["crisis"].iloc[:2].isna().all() and jeugd["crisis"].iloc[2:].tolist() == ["0", "1"]
+
+
+def test_labels_for_display_only(reader):
+    assert reader.labels("GBAHUISHOUDENSBUS", "plhh")["1"] == "Thuiswonend kind"
+    assert reader.labels("JGDHULPBUS", "hulpvorm")["11"] == "pleegzorg"
+
+
+def test_wide_variable_in_a_classification_year(reader):
+    g22 = reader.read("VSLGWBTAB", ["rinobjectnummer", "gemeente"], classification_year=2022)
+    g23 = reader.read("VSLGWBTAB", ["rinobjectnummer", "gemeente"], classification_year=2023)
+    assert g22["gemeente"].tolist() == ["0001", "0002"]
+    assert g23["gemeente"].tolist() == ["0001", "0001"]  # merged in 2023
+    with pytest.raises(VariableNotFoundError, match=r"gem2030.*\['2022', '2023'\]"):
+        reader.read("VSLGWBTAB", ["gemeente"], classification_year=2030)
+
+
+def test_missing_variable_names_the_catalog_key(quirky_tree, tmp_path):
+    path = quirky_tree / "GezondheidWelzijn" / "JGDHULPBUS" / "JGDHULP2018BUSV1.sav"
+    write_sav(path, {"RINPERSOONS": ["R"], "RINPERSOON": rin(1), "JGDHHULPVORM": ["01"]})
+    reader = Reader(quirky_tree, cache_dir=tmp_path / "c")
+    with pytest.raises(VariableNotFoundError) as err:
+        reader.read("JGDHULPBUS", ["verwijzer"], years=[2018])
+    message = str(err.value)
+    assert "JGDHULP2018BUSV1.sav" in message and "JGDHVERWIJZER" in message
+    assert "datasets.JGDHULPBUS.variables.verwijzer.name" in message
+
+
+def test_missing_dataset(reader):
+    with pytest.raises(DatasetNotFoundError, match="SECMBUS"):
+        reader.read("SECMBUS")
+
+
+def test_unparseable_date_names_file_and_variable(quirky_tree, tmp_path):
+    path = quirky_tree / "Bevolking" / "GBAHUISHOUDENSBUS" / "GBAHUISHOUDENS2023BUSV1.sav"
+    write_sav(path, {"RINPERSOONS": ["R", "R"], "RINPERSOON": rin(1, 2),
+                     "DATUMAANVANGHH": ["20230231", "2023-01-01"],
+                     "DATUMEINDEHH": ["20501231", "20501231"]})
+    reader = Reader(quirky_tree, cache_dir=tmp_path / "c")
+    with pytest.raises(DataValueError) as err:
+        reader.read("GBAHUISHOUDENSBUS", ["begin"])
+    assert "GBAHUISHOUDENS2023BUSV1.sav" in str(err.value)
+    assert "DATUMAANVANGHH" in str(err.value) and "20230231" in str(err.value)
+    assert not list((tmp_path / "c").glob("*"))  # no half-written cache
+    lenient = Reader(quirky_tree, cache_dir=tmp_path / "c", on_bad_value="missing")
+    hh = lenient.read("GBAHUISHOUDENSBUS", ["begin"])
+    assert hh["begin"].isna().all() and lenient.log[-1].columns["begin"]["invalid"] == 2
+
+
+def test_truncated_file_gives_read_error_and_no_cache(quirky_tree, tmp_path):
+    path = quirky_tree / "Bevolking" / "KINDOUDERTAB" / "KINDOUDER2023TABV1.sav"
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+    cache = tmp_path / "c"
+    with pytest.raises(ReadError, match="KINDOUDER2023TABV1.sav"):
+        Reader(quirky_tree, cache_dir=cache).read("KINDOUDERTAB")
+    assert not cache.exists() or not list(cache.glob("*"))
+
+
+def test_warm_read_equals_cold_and_uses_the_cache(quirky_tree, tmp_path):
+    cache = tmp_path / "cache"
+    cold = Reader(quirky_tree, cache_dir=cache)
+    a = cold.read("JGDHULPBUS")
+    assert {r.cache for r in cold.log} == {"miss"}
+    warm = Reader(quirky_tree, cache_dir=cache)
+    b = warm.read("JGDHULPBUS")
+    assert {r.cache for r in warm.log} == {"hit"}
+    pd.testing.assert_frame_equal(a, b)
+    assert warm.log[-1].unknown_codes() == cold.log[-1].unknown_codes()  # stats survive
+
+
+def test_cache_grows_by_column_and_follows_source_changes(quirky_tree, tmp_path):
+    cache = tmp_path / "cache"
+    r = Reader(quirky_tree, cache_dir=cache)
+    r.read("GBAHUISHOUDENSBUS", ["typhh"])
+    r.read("GBAHUISHOUDENSBUS", ["typhh", "plhh"])
+    r.read("GBAHUISHOUDENSBUS", ["plhh"])
+    assert [x.cache for x in r.log] == ["miss", "partial", "hit"]
+    path = quirky_tree / "Bevolking" / "GBAHUISHOUDENSBUS" / "GBAHUISHOUDENS2023BUSV1.sav"
+    write_sav(path, {"RINPERSOONS": ["R"], "RINPERSOON": rin(9), "DATUMAANVANGHH": ["20200101"],
+                     "DATUMEINDEHH": ["20501231"], "PLHH": [" 2"]})
+    again = Reader(quirky_tree, cache_dir=cache)
+    hh = again.read("GBAHUISHOUDENSBUS", ["plhh"])
+    assert again.log[-1].cache == "miss" and hh["plhh"].tolist() == ["2"]
+
+
+def test_parallel_chunked_read_equals_single_process(tmp_path):
+    n = 5000
+    rng = np.random.default_rng(3)
+    root = tmp_path / "ra"
+    write_sav(root / "Bevolking" / "GBAHUISHOUDENSBUS" / "GBAHUISHOUDENS2023BUSV1.sav", {
+        "RINPERSOONS": ["R"] * n, "RINPERSOON": rin(*rng.integers(0, 10**9, n)),
+        "DATUMAANVANGHH": ["20200101"] * (n - 1) + ["20230231"],
+        "DATUMEINDEHH": rng.choice(["20501231", "20210101", ""], n).tolist(),
+        "TYPHH": rng.choice(["1", "5", "6", "9"], n).tolist(),
+        "PLHH": rng.choice([" 1", " 7", "10"], n).tolist(),
+    })
+    columns = ["begin", "eind", "typhh", "plhh"]
+    single = Reader(root, use_cache=False, processes=1, on_bad_value="missing")
+    multi = Reader(root, use_cache=False, processes=2, chunk_rows=700, parallel_min_rows=1000,
+                   on_bad_value="missing")
+    a, b = single.read("GBAHUISHOUDENSBUS", columns), multi.read("GBAHUISHOUDENSBUS", columns)
+    pd.testing.assert_frame_equal(a, b)
+    assert single.log[-1].columns == multi.log[-1].columns
+    assert multi.log[-1].columns["typhh"]["unknown"] == {"9": int((a["typhh"] == "9").sum())}
+    assert multi.log[-1].columns["begin"]["invalid"] == 1
