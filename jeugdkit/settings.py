@@ -36,10 +36,22 @@ class OutputControl:
     """Magnitude tables: the largest contributor holds at most this share of a cell."""
     rounding_base: int | None = None
     """Round released counts to this base (None: no rounding)."""
-    key_pattern: str = r"^\d{9}$"
-    """Values that look like a person key block an export."""
+    key_pattern: str = r"(?<!\d)(?:\d{9}|\d{11})(?!\d)"
+    """Values, labels and names containing a run of exactly 9 digits (RINPERSOON) or 11 digits
+    (the kit's int64 person key, ``(ord(RINPERSOONS) << 30) | RINPERSOON``) block an export.
+    Integral numbers are checked through their decimal form, so report money in thousands."""
     key_column_pattern: str = r"(?i)(rinpersoon|^rin$|^rin_|_rin$|persoon_?id|huishoudnr|rinobject)"
     """Column names that look like a linking key block an export."""
+    protection_width: int | None = None
+    """Secondary suppression: the interval [min, max] an attacker can derive by linear
+    programming for a suppressed cell must be at least this wide (None: ``min_units``)."""
+    suppress_sampling_zeros: bool = False
+    """Treat a count of 0 that is not a structural zero as unsafe (CBS practice: 0 is safe)."""
+    forbidden_statistics: tuple[str, ...] = ("min", "max", "minimum", "maximum", "minimaal",
+                                             "maximaal", "range", "amin", "amax")
+    """Statistic or column names that are refused outright (CBS: no minimum or maximum)."""
+    total_label: str = "totaal"
+    """Code of the total of a dimension in released tables."""
 
 
 @dataclass(frozen=True)
@@ -55,6 +67,37 @@ class Analysis:
     uitval_broad: tuple[str, ...] = ("02", "03", "04", "05")
     herhaald_beroep_lookback_years: int = 5
     transition_window_months: int = 12
+    # ---- population and linked background (jeugdkit.population, docs/population.md)
+    hulpvorm_groups: tuple[tuple[str, tuple[str, ...]], ...] = (
+        ("wijkteam", ("01",)),
+        ("overig_zonder_verblijf", ("02", "03", "04")),
+        ("met_verblijf", ("11", "12", "13", "14")),
+    )
+    """JGDHHULPVORM codes per hulpvorm group (CBS); other codes get the group `onbekend`."""
+    one_parent_typhh: tuple[str, ...] = ("6",)
+    """TYPHH codes of a one-parent household."""
+    bijstand_secm: tuple[str, ...] = ("22",)
+    """SECM codes that count as bijstand for a parent on the peildatum."""
+    education_levels: tuple[tuple[str, str], ...] = (("1", "laag"), ("2", "middelbaar"),
+                                                     ("3", "hoog"))
+    """First digit of the OPLNIVSOI code -> level, lowest first (the higher parent counts)."""
+    special_school_types: tuple[str, ...] = ("SBO", "SO")
+    """WPOTYPEPO codes of speciaal (basis)onderwijs."""
+    low_income_percent: float = 100.0
+    """Below the lage-inkomensgrens: INHARMLAG below this percentage."""
+    income_groups: int = 5
+    """Income percentile 1-100 -> this many groups (5: quintiles `1`-`5`)."""
+    migration_generations: tuple[tuple[str, str], ...] = (
+        ("0", "nederlandse_achtergrond"), ("1", "eerste_generatie"), ("2", "tweede_generatie"))
+    """GBAGENERATIE code -> migratieachtergrond category."""
+    unknown_label: str = "onbekend"
+    """The explicit category of an unknown background value."""
+    optional_sources: tuple[str, ...] = (
+        "GBAHUISHOUDENSBUS", "KINDOUDERTAB", "HOOGSTEOPLTAB", "INHATAB",
+        "KOPPELPERSOONHUISHOUDEN", "SECMBUS", "INSCHRWPOTAB", "JGDBESCHERMBUS",
+        "JGDRECLASSERINGBUS")
+    """Datasets whose absence (or absent year) gives an `onbekend`/NA column and a note instead of
+    an error. GBAPERSOONTAB, GBAADRESOBJECTBUS, VSLGWBTAB and JGDHULPBUS are always required."""
 
 
 @dataclass(frozen=True)

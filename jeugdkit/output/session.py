@@ -1,0 +1,677 @@
+"""ExportSession: the one door every output of a run goes through, and its log.
+
+Example::
+
+    from jeugdkit.output import ExportSession
+
+    run = ExportSession("gebruik-2023")
+    gebruik = run.freq_table(persons, dims=["gemeente", "leeftijd", "geslacht"],
+                             name="gebruik", unit="jongeren", population="jeugd-2023")
+    per_hulpvorm = run.freq_table(persons, dims=["leeftijd", "hulpvorm"],
+                                  name="hulpvorm", unit="jongeren", population="jeugd-2023")
+    run.write("export/")          # csv files, results.json, summary.md, checksums
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import io
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from jeugdkit import __version__
+from jeugdkit.errors import DisclosureError, JeugdkitError
+from jeugdkit.output.hypercube import TableGeom
+from jeugdkit.output.keys import check_no_person_keys
+from jeugdkit.output.structure import DimTree, canonical_key, cell_codes, equations, full_array
+from jeugdkit.output.suppression import PRIMARY, SECONDARY, STRUCTURAL, Ledger
+from jeugdkit.settings import OutputControl, Settings
+
+_PERCENTILE = re.compile(r"^p(\d{1,2})$")
+
+
+@dataclass
+class Output:
+    """One output of a run and everything the checker needs to know about it."""
+
+    uid: str
+    type: str
+    content: object
+    properties: dict
+    rules: list[str]
+    sdc: dict = field(default_factory=dict)
+    status: str = "pass"
+    summary: str = ""
+    command: str = ""
+    description: str = ""
+    files: list[dict] = field(default_factory=list)
+
+
+@dataclass
+class _FreqSpec:
+    name: str
+    dims: list[str]
+    trees: list[DimTree]
+    count: str
+    values: np.ndarray
+    structural: np.ndarray
+    primary: np.ndarray
+    rules: OutputControl
+    ledger: Ledger
+    cells: list[int] = field(default_factory=list)
+    properties: dict = field(default_factory=dict)
+    command: str = ""
+    description: str = ""
+
+
+def _tightened(base: OutputControl, overrides: dict, what: str) -> OutputControl:
+    """Return base with overrides applied; refuse any override that loosens a rule."""
+    overrides = {k: v for k, v in overrides.items() if v is not None}
+    new = dataclasses.replace(base, **overrides)
+    floor = OutputControl()
+    loose = []
+    for key in ("min_units", "min_model_df"):
+        if getattr(new, key) < getattr(base, key):
+            loose.append(f"{key}={getattr(new, key)} < the run's {getattr(base, key)}")
+    if new.max_dominance > base.max_dominance:
+        loose.append(f"max_dominance={new.max_dominance} > the run's {base.max_dominance}")
+    if new.min_units < floor.min_units:
+        loose.append(f"min_units={new.min_units} < {floor.min_units}")
+    if new.min_model_df < floor.min_model_df:
+        loose.append(f"min_model_df={new.min_model_df} < {floor.min_model_df}")
+    if new.max_dominance > floor.max_dominance:
+        loose.append(f"max_dominance={new.max_dominance} > {floor.max_dominance}")
+    if new.protection_width is not None and new.protection_width < new.min_units:
+        loose.append(f"protection_width={new.protection_width} < min_units={new.min_units}")
+    if loose:
+        raise DisclosureError(
+            f"{what}: output-control settings may only be tightened, not loosened "
+            f"({'; '.join(loose)}); remove these overrides"
+        )
+    return new
+
+
+def _round_to(values: pd.Series, base: int | None) -> pd.Series:
+    """Return counts rounded half up to the nearest multiple of base (NA stays NA)."""
+    if not base or base <= 1:
+        return values
+    arr = values.astype("Float64")
+    return (np.floor(arr / base + 0.5) * base).astype("Int64")
+
+
+class ExportSession:
+    """One run's output control: tables, models and figures checked, suppressed and logged.
+
+    Parameters
+    ----------
+    name:
+        Name of the run (appears in the log).
+    settings:
+        :class:`~jeugdkit.settings.Settings` or its ``output_control`` part; defaults to the
+        CBS defaults. Settings may only be tighter than the defaults.
+    run_timestamp:
+        The one wall-clock time in the log (kept apart from the compared content). Defaults
+        to now; pass a fixed string for reproducible logs.
+    """
+
+    def __init__(self, name: str = "run", settings: Settings | OutputControl | None = None,
+                 run_timestamp: str | None = None):
+        if isinstance(settings, Settings):
+            settings = settings.output_control
+        self.name = name
+        self.rules = _tightened(settings or OutputControl(), {}, f"run {name!r}")
+        self.run_timestamp = run_timestamp or datetime.now(timezone.utc).isoformat(
+            timespec="seconds")
+        self.outputs: dict[str, Output] = {}
+        self._ledgers: dict[tuple[str, str], Ledger] = {}
+
+    # -- helpers ----------------------------------------------------------------------------
+    def _new_name(self, name: str) -> None:
+        if not name or not re.fullmatch(r"[A-Za-z0-9_.-]+", name):
+            raise JeugdkitError(f"output name {name!r}: use letters, digits, '_', '-', '.'")
+        if name in self.outputs:
+            raise JeugdkitError(f"output {name!r} exists already in run {self.name!r}")
+
+    def _refuse_extremes(self, output: str, names) -> None:
+        bad = [n for n in names if str(n).strip().lower() in self.rules.forbidden_statistics
+               or re.search(r"(?i)(^|_)(min|max|minimum|maximum)($|_)", str(n))]
+        if bad:
+            raise DisclosureError(
+                f"output {output!r} is blocked: {bad} is a minimum or maximum, which CBS never "
+                "releases (they rest on one unit); use percentiles such as p10/p90 instead"
+            )
+
+    def _ledger(self, population: str, unit: str) -> Ledger:
+        key = (str(population), str(unit))
+        if key not in self._ledgers:
+            self._ledgers[key] = Ledger(*key)
+        return self._ledgers[key]
+
+    @staticmethod
+    def _trees(data, dims, hierarchies, levels, total) -> list[DimTree]:
+        trees = []
+        for d in dims:
+            if d not in data.columns:
+                raise JeugdkitError(f"dimension {d!r} is not a column of the data "
+                                    f"(columns: {list(data.columns)})")
+            if data[d].isna().any():
+                raise JeugdkitError(f"dimension {d!r} has missing values; make 'onbekend' an "
+                                    "explicit category before tabulating")
+            leaves = list(dict.fromkeys(str(v) for v in (levels or {}).get(d, [])))
+            present = sorted({str(v) for v in data[d].unique()})
+            leaves += [c for c in present if c not in leaves]
+            trees.append(DimTree.build(d, leaves, (hierarchies or {}).get(d), total))
+        return trees
+
+    @staticmethod
+    def _leaf_array(data, dims, trees, weights) -> np.ndarray:
+        shape = tuple(len(t.codes) - len(set(t.parent.values())) for t in trees)
+        arr = np.zeros(shape, dtype=float)
+        codes = [data[d].astype(str).map({c: i for i, c in enumerate(t.codes[:n])})
+                 for d, t, n in zip(dims, trees, shape)]
+        np.add.at(arr, tuple(c.to_numpy(dtype=np.int64) for c in codes), weights)
+        return arr
+
+    # -- frequency tables ---------------------------------------------------------------------
+    def _prepare_freq(self, data, dims, *, name, unit, population, count=None,
+                      hierarchies=None, levels=None, structural=None, description="",
+                      min_units=None, rounding_base=None, protection_width=None) -> _FreqSpec:
+        self._new_name(name)
+        rules = _tightened(self.rules, {"min_units": min_units, "rounding_base": rounding_base,
+                                        "protection_width": protection_width}, f"output {name!r}")
+        dims = list(dims)
+        if not dims:
+            raise JeugdkitError(f"output {name!r}: give at least one dimension")
+        count_col = count or "aantal"
+        self._refuse_extremes(name, [count_col, *dims])
+        if count is not None:
+            w = pd.to_numeric(data[count], errors="raise").to_numpy(dtype=float)
+            if (w < 0).any() or not np.all(w == np.round(w)):
+                raise JeugdkitError(f"output {name!r}: count column {count!r} must hold "
+                                    "non-negative whole numbers")
+        else:
+            w = np.ones(len(data))
+        trees = self._trees(data, dims, hierarchies, levels, rules.total_label)
+        leaf = self._leaf_array(data, dims, trees, w)
+        mask = np.zeros(leaf.shape, dtype=bool)
+        if structural is not None:
+            for row in pd.DataFrame(structural).astype(str).to_dict("records"):
+                sl = []
+                for d, t, n in zip(dims, trees, leaf.shape):
+                    if d in row:
+                        leaves = list(t.codes[:n])
+                        if row[d] not in leaves:
+                            sl.append([])
+                        else:
+                            sl.append([leaves.index(row[d])])
+                    else:
+                        sl.append(slice(None))
+                mask[np.ix_(*[np.arange(n)[s] if isinstance(s, slice) else np.array(s, int)
+                              for s, n in zip(sl, leaf.shape)])] = True
+            if (leaf[mask] != 0).any():
+                raise DisclosureError(
+                    f"output {name!r}: a cell marked as a structural zero holds units; "
+                    "structural zeros are combinations that cannot occur (e.g. jeugdreclassering "
+                    "under age 12)")
+        values = full_array(trees, leaf)
+        struct = full_array(trees, (~mask).astype(float)) == 0
+        flat_v = values.ravel()
+        flat_s = struct.ravel()
+        low = flat_v < rules.min_units
+        zero = flat_v == 0
+        primary = ~flat_s & low & (~zero | rules.suppress_sampling_zeros)
+        ledger = self._ledger(population, unit)
+        spec = _FreqSpec(name, dims, trees, count_col, flat_v, flat_s, primary, rules, ledger,
+                         description=description)
+        spec.properties = {
+            "method": "frequency table", "unit": unit, "population": str(population),
+            "dims": dims, "count": count_col, "total_label": rules.total_label,
+            "hierarchies": {d: dict(t.parent) for d, t in zip(dims, trees)
+                            if set(t.parent.values()) != {t.total}},
+            "n_cells": int(flat_v.size), "threshold": rules.min_units,
+            "protection_width": rules.protection_width or rules.min_units,
+            "rounding_base": rules.rounding_base,
+            "structural_zero_cells": int(flat_s.sum()),
+        }
+        spec.command = (f"freq_table(dims={dims}, count={count!r}, name={name!r}, unit={unit!r}, "
+                        f"population={population!r})")
+        return spec
+
+    def _register(self, spec: _FreqSpec) -> None:
+        keys = [canonical_key(spec.trees, c) for c in cell_codes(spec.trees)]
+        width = spec.rules.protection_width or spec.rules.min_units
+        spec.cells = spec.ledger.add_table(keys, spec.values, spec.structural,
+                                           equations(spec.trees), spec.primary, width,
+                                           spec.name)
+
+    def _finish(self, spec: _FreqSpec, stats: dict) -> pd.DataFrame:
+        ledger = spec.ledger
+        status = np.asarray([ledger.status[i] for i in spec.cells])
+        codes = cell_codes(spec.trees)
+        frame = pd.DataFrame(codes, columns=spec.dims)
+        counts = pd.Series(spec.values, dtype="Float64").round().astype("Int64")
+        hidden = (status == PRIMARY) | (status == SECONDARY)
+        counts[hidden] = pd.NA
+        counts = _round_to(counts, spec.rules.rounding_base)
+        frame[spec.count] = counts
+        check_no_person_keys(frame, spec.name, spec.rules)
+        ledger.lock(spec.cells)
+        frame.attrs.update({"name": spec.name, "dims": spec.dims, "count": spec.count,
+                            "hierarchies": spec.properties["hierarchies"],
+                            "rounding_base": spec.rules.rounding_base,
+                            "population": spec.properties["population"],
+                            "unit": spec.properties["unit"]})
+
+        def cells(which):
+            return [{**dict(zip(spec.dims, codes[i])), "reason": ledger.reason[spec.cells[i]]}
+                    for i in np.flatnonzero(which)]
+
+        n_prim = int((status == PRIMARY).sum())
+        n_sec = int((status == SECONDARY).sum())
+        sdc = {
+            "summary": {"suppressed": bool(hidden.any()), "threshold": n_prim,
+                        "secondary": n_sec, "structural_zero": int((status == STRUCTURAL).sum()),
+                        "rounded": spec.rules.rounding_base, "p-ratio": 0, "nk-rule": 0,
+                        "negative": 0, "missing": 0},
+            "cells": {"threshold": cells(status == PRIMARY),
+                      "secondary": cells(status == SECONDARY)},
+            "solver": {"method": "jeugdkit closure + LP audit", **stats},
+        }
+        rules = [f"threshold: every released count rests on >= {spec.rules.min_units} units "
+                 "(0 counts released unless suppress_sampling_zeros)",
+                 "secondary suppression over all tables of population "
+                 f"{ledger.population!r}, unit {ledger.unit!r}: LP interval of every "
+                 f"suppressed cell >= {spec.properties['protection_width']} wide",
+                 "structural zeros shown as 0",
+                 "no person keys in names or values"]
+        if spec.rules.rounding_base:
+            rules.append(f"released counts rounded to base {spec.rules.rounding_base}")
+        summary = (f"pass; threshold: {n_prim} cells suppressed; secondary: {n_sec} cells "
+                   "suppressed" if hidden.any() else "pass")
+        self.outputs[spec.name] = Output(spec.name, "table", frame, spec.properties, rules, sdc,
+                                         "pass", summary, spec.command, spec.description)
+        return frame
+
+    def freq_table(self, data: pd.DataFrame, dims, *, name: str, unit: str, population: str,
+                   count: str | None = None, hierarchies: dict | None = None,
+                   levels: dict | None = None, structural: pd.DataFrame | None = None,
+                   description: str = "", min_units: int | None = None,
+                   rounding_base: int | None = None,
+                   protection_width: int | None = None) -> pd.DataFrame:
+        """Return the released frequency table (tidy: one row per cell, margins included).
+
+        ``data`` holds one row per unit, or one row per combination with a ``count`` column.
+        Dimension columns of the result hold codes or ``"totaal"``; suppressed counts are NA.
+        Tables with the same ``population`` and ``unit`` in one run are linked: secondary
+        suppression protects every suppressed cell against all of them together.
+
+        ``hierarchies``: ``{dim: {code: parent code}}`` for intermediate levels (e.g. gemeente
+        -> jeugdregio); the top is always the total. ``levels``: ``{dim: codes}`` to include
+        categories absent in the data (as 0). ``structural``: rows of dimension codes (any
+        subset of dims) that mark leaf cells which cannot occur; they are shown as 0 and never
+        suppressed. ``min_units``/``rounding_base``/``protection_width`` tighten the run's
+        settings for this output.
+
+        Example::
+
+            table = run.freq_table(persons, dims=["leeftijd", "geslacht"], name="gebruik",
+                                   unit="jongeren", population="jeugd-2023")
+        """
+        spec = self._prepare_freq(data, dims, name=name, unit=unit, population=population,
+                                  count=count, hierarchies=hierarchies, levels=levels,
+                                  structural=structural, description=description,
+                                  min_units=min_units, rounding_base=rounding_base,
+                                  protection_width=protection_width)
+        self._register(spec)
+        stats = spec.ledger.protect([(TableGeom(spec.trees), spec.cells)])
+        return self._finish(spec, stats)
+
+    def freq_tables(self, specs: list[dict]) -> list[pd.DataFrame]:
+        """Return several frequency tables suppressed jointly (a list of freq_table kwargs).
+
+        Use this when linked tables are released together: the suppression may then choose
+        complements in any of them, which a table released earlier no longer allows.
+        """
+        prepared = []
+        for s in specs:
+            s = dict(s)
+            prepared.append(self._prepare_freq(s.pop("data"), s.pop("dims"), **s))
+            self._register(prepared[-1])
+        stats = {}
+        for p in prepared:
+            if id(p.ledger) not in stats:
+                stats[id(p.ledger)] = p.ledger.protect(
+                    [(TableGeom(q.trees), q.cells) for q in prepared if q.ledger is p.ledger])
+        return [self._finish(p, stats[id(p.ledger)]) for p in prepared]
+
+    # -- statistics tables ----------------------------------------------------------------------
+    def stats_table(self, data: pd.DataFrame, dims, *, value: str, stat: str = "mean",
+                    name: str, unit: str, population: str, hierarchies: dict | None = None,
+                    levels: dict | None = None, description: str = "",
+                    min_units: int | None = None,
+                    max_dominance: float | None = None) -> pd.DataFrame:
+        """Return a released table of a statistic per cell (margins included).
+
+        ``data`` holds one row per unit. ``stat`` is ``"mean"``, ``"sum"``, ``"share"``
+        (``value`` is 0/1 or boolean: the share of units with 1), ``"median"`` or a percentile
+        ``"p10"`` ... ``"p90"``; minimum and maximum are refused. A cell is suppressed when it
+        rests on fewer than ``min_units`` units; a share also when its numerator is; a mean or
+        sum also when its largest contributor holds more than ``max_dominance`` of the cell
+        total. Means, sums and shares add up over margins, so secondary suppression is applied
+        to them as to the units' frequency table. The units per cell are not released here
+        (release them with :meth:`freq_table`).
+
+        Example::
+
+            duur = run.stats_table(trajecten, dims=["hulpvorm"], value="duur_dagen",
+                                   stat="median", name="duur", unit="trajecten",
+                                   population="trajecten-2023")
+        """
+        self._new_name(name)
+        rules = _tightened(self.rules, {"min_units": min_units, "max_dominance": max_dominance},
+                           f"output {name!r}")
+        self._refuse_extremes(name, [stat, value, *dims])
+        m = _PERCENTILE.match(stat)
+        if stat not in ("mean", "sum", "share", "median") and not m:
+            raise JeugdkitError(f"output {name!r}: unknown stat {stat!r}; use mean, sum, share, "
+                                "median or p1..p99")
+        if m and not 1 <= int(m.group(1)) <= 99:
+            raise DisclosureError(f"output {name!r}: {stat} is an extreme; use p1..p99")
+        dims = list(dims)
+        x = pd.to_numeric(data[value], errors="raise").astype(float)
+        if x.isna().any():
+            raise JeugdkitError(f"output {name!r}: {value!r} has missing values; filter the "
+                                "units first, the denominator must be explicit")
+        trees = self._trees(data, dims, hierarchies, levels, rules.total_label)
+        # every unit counts in each ancestor of its codes: explode over the ancestor chains
+        chains = []
+        for d, t in zip(dims, trees):
+            def up(code, t=t):
+                out = [code]
+                while code != t.total:
+                    code = t.parent[code]
+                    out.append(code)
+                return out
+            chains.append(data[d].astype(str).map(up))
+        frame = pd.DataFrame({d: c for d, c in zip(dims, chains)})
+        frame["_x"] = x.to_numpy()
+        for d in dims:
+            frame = frame.explode(d)
+        g = frame.groupby(dims, sort=False)["_x"]
+        agg = g.agg(n="size", total="sum", largest=lambda s: s.abs().max(),
+                    abs_total=lambda s: s.abs().sum())
+        if stat == "mean":
+            agg["stat"] = agg["total"] / agg["n"]
+        elif stat == "sum":
+            agg["stat"] = agg["total"]
+        elif stat == "share":
+            agg["stat"] = agg["total"] / agg["n"]
+        else:
+            q = 0.5 if stat == "median" else int(m.group(1)) / 100
+            agg["stat"] = g.quantile(q)
+        full = pd.DataFrame(cell_codes(trees), columns=dims)
+        full = full.merge(agg.reset_index().astype({d: str for d in dims}), on=dims,
+                          how="left")
+        full["n"] = full["n"].fillna(0)
+        reasons = pd.Series("", index=full.index)
+        reasons[full["n"] < rules.min_units] = f"rests on fewer than {rules.min_units} units"
+        if stat == "share":
+            if not x.isin([0.0, 1.0]).all():
+                raise JeugdkitError(f"output {name!r}: a share needs a 0/1 column, {value!r} "
+                                    "has other values")
+            small = (full["total"] < rules.min_units) & (full["n"] >= rules.min_units)
+            reasons[small] = f"numerator below {rules.min_units} units"
+        dominated = pd.Series(False, index=full.index)
+        if stat in ("mean", "sum"):
+            dominated = (full["abs_total"] > 0) & (
+                full["largest"] > rules.max_dominance * full["abs_total"])
+            reasons[dominated & (reasons == "")] = (
+                f"dominance: largest contributor > {rules.max_dominance:.0%} of the cell")
+        primary = (reasons != "").to_numpy()
+        ledger = Ledger(str(population), f"{unit}|{stat}:{value}")
+        idx = ledger.add_table([canonical_key(trees, c) for c in cell_codes(trees)],
+                               full["n"].to_numpy(), np.zeros(len(full), bool),
+                               equations(trees), primary, rules.protection_width
+                               or rules.min_units, name)
+        additive = stat in ("mean", "sum", "share")
+        stats = ledger.protect([(TableGeom(trees), idx)]) if additive else {"rounds": 0}
+        status = np.asarray([ledger.status[i] for i in idx])
+        if not additive:
+            status[status == SECONDARY] = 0
+        for i in np.flatnonzero(status == SECONDARY):
+            reasons[i] = ledger.reason[idx[i]]
+        hidden = (status == PRIMARY) | (status == SECONDARY)
+        col = f"{stat}_{value}"
+        out = full[dims].copy()
+        out[col] = full["stat"].astype("Float64")
+        out.loc[hidden, col] = pd.NA
+        check_no_person_keys(out, name, rules)
+        out.attrs.update({"name": name, "dims": dims, "statistic": stat, "value": value,
+                          "population": str(population), "unit": unit})
+        cells = {k: [{**dict(zip(dims, map(str, full.loc[i, dims]))), "reason": reasons[i]}
+                     for i in np.flatnonzero(w)] for k, w in
+                 [("threshold", (status == PRIMARY) & ~dominated.to_numpy()),
+                  ("nk-rule", (status == PRIMARY) & dominated.to_numpy()),
+                  ("secondary", status == SECONDARY)]}
+        sdc = {"summary": {"suppressed": bool(hidden.any()),
+                           "threshold": len(cells["threshold"]),
+                           "nk-rule": len(cells["nk-rule"]),
+                           "secondary": len(cells["secondary"]), "p-ratio": 0,
+                           "negative": 0, "missing": 0},
+               "cells": cells, "solver": stats}
+        rules_checked = [f"threshold: every cell rests on >= {rules.min_units} units",
+                         "no minimum or maximum", "no person keys in names or values"]
+        if stat == "share":
+            rules_checked.append(f"share: numerator >= {rules.min_units} units")
+        if stat in ("mean", "sum"):
+            rules_checked.append(f"dominance: largest contributor <= {rules.max_dominance:.0%}")
+        if additive:
+            rules_checked.append("secondary suppression over the table's margins")
+        props = {"method": f"statistics table ({stat})", "unit": unit,
+                 "population": str(population), "dims": dims, "value": value, "statistic": stat,
+                 "n_cells": len(out), "threshold": rules.min_units}
+        summary = (f"pass; {int(hidden.sum())} cells suppressed" if hidden.any() else "pass")
+        self.outputs[name] = Output(name, "table", out, props, rules_checked, sdc, "pass",
+                                    summary, f"stats_table(dims={dims}, value={value!r}, "
+                                    f"stat={stat!r})", description)
+        return out
+
+    # -- models and figures -----------------------------------------------------------------------
+    def check_model(self, result, *, name: str, unit: str, population: str,
+                    n_per_level: dict | None = None, description: str = "",
+                    min_units: int | None = None, min_model_df: int | None = None
+                    ) -> pd.DataFrame:
+        """Return the releasable parameter table of a fitted model, or raise DisclosureError.
+
+        See :func:`jeugdkit.output.models.model_checks` for the rules. ``n_per_level`` maps a
+        fixed-effect or dummy name to the units per level: a Series of counts indexed by level,
+        or a Series of labels per observation (counted here).
+
+        Example::
+
+            res = AbsorbingLS(y, x, absorb=pd.DataFrame({"gemeente": gem})).fit()
+            params = run.check_model(res, name="lpm", unit="jongeren",
+                                     population="jeugd-2023", n_per_level={"gemeente": gem})
+        """
+        from jeugdkit.output.models import model_checks
+
+        self._new_name(name)
+        rules = _tightened(self.rules, {"min_units": min_units, "min_model_df": min_model_df},
+                           f"output {name!r}")
+        table, props, rules_checked = model_checks(result, name, rules, n_per_level)
+        check_no_person_keys(table, name, rules, names=table.index)
+        props.update({"unit": unit, "population": str(population)})
+        self.outputs[name] = Output(name, "regression", table, props, rules_checked,
+                                    {"summary": {"suppressed": False}, "cells": {}}, "pass",
+                                    "pass", f"check_model({type(result).__name__})",
+                                    description)
+        return table
+
+    def release_figure(self, fig, *, source: str, name: str, description: str = "") -> Output:
+        """Register a figure drawn from a released table; refuse anything else.
+
+        ``source`` is the name of a table output released earlier in this run. The figure
+        may not draw more points than the source has cells (person-level scatter), and its
+        texts may not hold person keys.
+
+        Example::
+
+            ax = sns.barplot(data=table, x="leeftijd", y="aantal")
+            run.release_figure(ax.figure, source="gebruik", name="gebruik_fig")
+        """
+        self._new_name(name)
+        src = self.outputs.get(source)
+        if src is None or src.type != "table":
+            tables = [k for k, o in self.outputs.items() if o.type == "table"]
+            raise DisclosureError(
+                f"figure {name!r} is blocked: source {source!r} is not a table released in this "
+                f"run (released tables: {tables}); draw figures from released tables only, "
+                "never from person-level data")
+        n_cells = len(src.content)
+        texts, points = [], 0
+        for ax in fig.get_axes():
+            texts += [t.get_text() for t in ax.get_xticklabels() + ax.get_yticklabels()]
+            texts += [ax.get_title(), ax.get_xlabel(), ax.get_ylabel()]
+            texts += [t.get_text() for t in ax.texts]
+            for line in ax.get_lines():
+                points = max(points, len(line.get_xdata()))
+            for coll in ax.collections:
+                offsets = coll.get_offsets()
+                points = max(points, len(offsets) if offsets is not None else 0)
+        if points > n_cells:
+            raise DisclosureError(
+                f"figure {name!r} is blocked: it draws {points} points, more than the {n_cells} "
+                f"cells of its source table {source!r}; that looks like person-level data")
+        check_no_person_keys(None, name, self.rules, names=[t for t in texts if t])
+        out = Output(name, "figure", fig, {"method": "figure", "source": source,
+                                           "unit": src.properties.get("unit"),
+                                           "population": src.properties.get("population")},
+                     [f"drawn from released table {source!r}",
+                      f"at most {n_cells} points (the source's cells)",
+                      "no person keys in texts"], {"summary": {"suppressed": False}},
+                     "pass", "pass", "release_figure", description)
+        self.outputs[name] = out
+        return out
+
+    # -- audit and log --------------------------------------------------------------------------
+    def audit(self, exact: bool = False) -> pd.DataFrame:
+        """Return the LP audit of every suppressed cell of the run's frequency tables.
+
+        One row per suppressed cell: population, unit, cell, lower, upper, width, required,
+        method. With ``exact`` both LPs are solved for every cell (slow on national tables);
+        otherwise a cell whose hypercube proves it wide enough reports the hypercube's bounds
+        (inside the exact ones, so the check stays sound) and the rest get the exact LP.
+        """
+        rows = []
+        for (pop, unit), ledger in self._ledgers.items():
+            lo, hi, method = ledger.audit(exact=exact)
+            for c in np.flatnonzero(~np.isnan(lo)):
+                rows.append({"population": pop, "unit": unit,
+                             "cell": dict(ledger.key_of[c]) or "totaal",
+                             "lower": lo[c], "upper": hi[c], "width": hi[c] - lo[c],
+                             "required": ledger.width[c], "method": method[c]})
+        return pd.DataFrame(rows, columns=["population", "unit", "cell", "lower", "upper",
+                                           "width", "required", "method"])
+
+    def write(self, folder, audit: bool = True) -> Path:
+        """Write every output, ``results.json``, ``summary.md`` and checksums; return the folder.
+
+        With ``audit`` the exact LP audit runs first and the run is refused if any suppressed
+        cell is narrower than required (it never should be).
+        """
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        audit_summary = {}
+        if audit:
+            bounds = self.audit()
+            bad = bounds[bounds["width"] < bounds["required"] - 1e-6]
+            if not bad.empty:
+                raise DisclosureError(f"LP audit failed for {len(bad)} suppressed cells, e.g. "
+                                      f"{bad.iloc[0].to_dict()}; nothing was written")
+            for (pop, unit), g in bounds.groupby(["population", "unit"], sort=True):
+                audit_summary[f"{pop}|{unit}"] = {
+                    "suppressed_cells": len(g), "narrowest_interval": float(g["width"].min()),
+                    "required_width": float(g["required"].max()), "pinned_cells": 0}
+        for out in self.outputs.values():
+            if out.type == "figure":
+                fname = f"{out.uid}.png"
+                buf = io.BytesIO()
+                out.content.savefig(buf, format="png", metadata={"Software": None})
+                data = buf.getvalue()
+            else:
+                fname = f"{out.uid}.csv"
+                content = out.content.copy()
+                if out.type == "regression":
+                    content = content.reset_index()
+                data = content.to_csv(index=False, lineterminator="\n").encode("utf-8")
+            (folder / fname).write_bytes(data)
+            out.files = [{"name": fname, "sha256": hashlib.sha256(data).hexdigest(),
+                          "sdc": out.sdc}]
+        log = self.log(audit_summary)
+        text = json.dumps(log, indent=2, ensure_ascii=False, default=str)
+        (folder / "results.json").write_text(text + "\n", encoding="utf-8")
+        (folder / "summary.md").write_text(self._markdown(log), encoding="utf-8")
+        (folder / "checksums.sha256").write_text(
+            "".join(f"{f['sha256']}  {f['name']}\n" for o in self.outputs.values()
+                    for f in o.files), encoding="utf-8")
+        return folder
+
+    write_log = write
+
+    def log(self, audit_summary: dict | None = None) -> dict:
+        """Return the run's log (the content of results.json)."""
+        results = {}
+        for out in self.outputs.values():
+            results[out.uid] = {
+                "uid": out.uid, "status": out.status, "type": out.type,
+                "properties": out.properties, "files": out.files or
+                [{"name": None, "sha256": None, "sdc": out.sdc}],
+                "outcome": {}, "command": out.command, "summary": out.summary,
+                "rules_checked": out.rules, "description": out.description,
+                "comments": [], "exception": "",
+            }
+        return {
+            "version": f"jeugdkit {__version__}",
+            "release": "the outputs listed; this log is for the output checker "
+                       "(it tells primary from secondary suppressions: DO NOT RELEASE)",
+            "settings": dataclasses.asdict(self.rules),
+            "results": results,
+            "audit": audit_summary or {},
+            "run": {"name": self.name, "timestamp": self.run_timestamp},
+        }
+
+    def _markdown(self, log: dict) -> str:
+        lines = [f"# Output-control log: run {self.name}", "",
+                 f"jeugdkit {__version__}; run timestamp {self.run_timestamp} "
+                 "(the only time in the log)", "",
+                 "| output | file | type | unit | population | status | suppressed | sha256 |",
+                 "|---|---|---|---|---|---|---|---|"]
+        for uid, r in log["results"].items():
+            s = r["files"][0]["sdc"].get("summary", {})
+            sup = ", ".join(f"{k}: {v}" for k, v in s.items()
+                            if k in ("threshold", "secondary", "nk-rule") and v)
+            f = r["files"][0]
+            lines.append(f"| {uid} | {f['name']} | {r['type']} | {r['properties'].get('unit')} "
+                         f"| {r['properties'].get('population')} | {r['status']} | "
+                         f"{sup or '-'} | {str(f['sha256'])[:16]} |")
+        lines += ["", "## Rules checked", ""]
+        for uid, r in log["results"].items():
+            lines.append(f"- **{uid}**: " + "; ".join(r["rules_checked"]))
+        if log["audit"]:
+            lines += ["", "## LP audit (per population and unit)", "",
+                      "| population, unit | suppressed cells | narrowest interval | required |",
+                      "|---|---|---|---|"]
+            for k, a in log["audit"].items():
+                lines.append(f"| {k} | {a['suppressed_cells']} | {a['narrowest_interval']:g} | "
+                             f"{a['required_width']:g} |")
+        return "\n".join(lines) + "\n"
+
+
+__all__ = ["ExportSession", "Output"]
