@@ -3,6 +3,8 @@
     jeugdkit synth --out DIR                 write a synthetic RA tree (DIR/ra) with its truth
     jeugdkit inventory --data-root R         which files, versions, rows, variables
     jeugdkit cache --data-root R             convert every chosen file to the Parquet cache
+    jeugdkit population --data-root R --period P --out FILE.parquet
+                                             the study population of a period (internal)
     jeugdkit demo --out DIR                  the quick start: synthetic data, then its inventory
 
 Common options: --data-root (or JEUGDKIT_DATA_ROOT), --catalog (or JEUGDKIT_CATALOG),
@@ -14,11 +16,8 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import re
 import sys
 from pathlib import Path
-
-import pyreadstat
 
 from jeugdkit import __version__
 from jeugdkit.errors import JeugdkitError
@@ -56,23 +55,13 @@ def cmd_cache(args) -> int:
         spec = reader.catalog[name]
         reader.read(name, [v.key for v in spec.variables.values() if not v.is_wide],
                     years=[found.year])
-        for year in _classification_years(spec, found):
+        wide = any(v.is_wide for v in spec.variables.values())
+        for year in reader.classification_years(name, year=found.year) if wide else []:
             reader.read(name, [v.key for v in spec.variables.values() if v.is_wide],
                         years=[found.year], classification_year=year)
     rows = sum(r.rows for r in reader.log)
     print(f"cached {len(reader.log)} reads ({rows:,} rows) in {reader.cache_dir}")
     return 0
-
-
-def _classification_years(spec, found) -> list[int]:
-    """Return the classification years present for the wide variables of a file."""
-    wide = [v for v in spec.variables.values() if v.is_wide]
-    if not wide:
-        return []
-    _, meta = pyreadstat.read_sav(str(found.path), metadataonly=True)
-    prefix = wide[0].name.split("{C}")[0].lower()
-    rx = re.compile("^" + re.escape(prefix) + r"(\d{4})$")
-    return sorted(int(m[1]) for c in meta.column_names if (m := rx.match(c.lower())))
 
 
 def cmd_synth(args, rest: list[str]) -> int:
@@ -94,6 +83,14 @@ def cmd_demo(args) -> int:
     return 0
 
 
+def _lazy(module: str, function: str):
+    """Return a command that imports its module only when run (keeps start-up fast)."""
+    def run(args):
+        import importlib
+        return getattr(importlib.import_module(module), function)(args)
+    return run
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="jeugdkit", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"jeugdkit {__version__}")
@@ -109,6 +106,18 @@ def build_parser() -> argparse.ArgumentParser:
     _add_data_options(p)
     p.add_argument("--datasets", nargs="*", help="only these datasets")
     p.set_defaults(func=cmd_cache)
+
+    p = sub.add_parser("population", help="build the study population of a period "
+                       "(internal intermediate: holds person keys, never export it)")
+    _add_data_options(p)
+    p.add_argument("--period", required=True, help="2023, 2023H1 or 2023H2")
+    p.add_argument("--out", required=True, help="output FILE.parquet "
+                   "(FILE.reconciliation.csv is written beside it)")
+    p.add_argument("--classification-year", type=int, default=None,
+                   help="gemeente classification year (default: the period's year, or the "
+                        "newest in VSLGWBTAB)")
+    p.add_argument("--settings", help="settings TOML (default: JEUGDKIT_SETTINGS)")
+    p.set_defaults(func=_lazy("jeugdkit.population", "cli_population"))
 
     p = sub.add_parser("synth", help="write a synthetic RA tree (see `jeugdkit synth --help`)",
                        add_help=False)

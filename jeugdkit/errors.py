@@ -29,3 +29,11 @@ class DataValueError(JeugdkitError):
 
 class DisclosureError(JeugdkitError):
     """An output would break the output-control rules and was blocked."""
+
+
+class PeriodError(JeugdkitError):
+    """A period label is not a year (2023) or a half-year (2023H1, 2023H2)."""
+
+
+class ReconciliationError(JeugdkitError):
+    """A reconciliation does not close: records appeared or vanished without a reason."""

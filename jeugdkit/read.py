@@ -27,6 +27,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import sys
 import time
 import warnings
@@ -474,6 +475,20 @@ class Reader:
             return frames[0]
         return pd.DataFrame({name: _concat_columns([f[name].array for f in frames])
                              for name in frames[0].columns})
+
+    def classification_years(self, dataset: str = "VSLGWBTAB", column: str = "gemeente",
+                             year: int | None = None) -> list[int]:
+        """Return the classification years C for which a wide variable (`gem{C}`) is present
+        in the newest file of a dataset (or a given edition)."""
+        var = self.catalog[dataset].column(column)
+        if not var.is_wide:
+            raise CatalogError(f"{dataset}.{column} ({var.name}) is not wide by year")
+        found = self.files(dataset, [year] if year is not None else None)[-1]
+        prefix, _, suffix = var.name.partition("{C}")
+        rx = re.compile("^" + re.escape(prefix.lower()) + r"(\d{4})" + re.escape(suffix.lower())
+                        + "$")
+        return sorted(int(m[1]) for c in self._metadata(found).column_names
+                      if (m := rx.match(c.lower())))
 
     def labels(self, dataset: str, column: str, year: int | None = None) -> dict[str, str]:
         """Return {code: label} of a logical variable, from the newest file (or a given year)."""

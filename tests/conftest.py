@@ -1,4 +1,4 @@
-"""Shared fixtures: tiny RA trees written with pyreadstat, independent of the synthetic generator."""
+"""Shared fixtures: tiny RA trees written with pyreadstat, independent of the generator."""
 
 from __future__ import annotations
 

@@ -54,7 +54,8 @@ def test_missing_dataset_and_year_give_clear_errors(inventory):
     assert inventory["SECMBUS"].folder is None
     with pytest.raises(DatasetNotFoundError, match=r"SECMBUS: no file matching.*SECMBUS"):
         inventory.files("SECMBUS")
-    with pytest.raises(DatasetNotFoundError, match=r"no file for year\(s\) \[2020\].*\[2018, 2019\]"):
+    with pytest.raises(DatasetNotFoundError,
+                       match=r"no file for year\(s\) \[2020\].*\[2018, 2019\]"):
         inventory.files("JGDHULPBUS", [2020])
 
 
