@@ -70,16 +70,36 @@ def cmd_synth(args, rest: list[str]) -> int:
 
 
 def cmd_demo(args) -> int:
-    """Generate the synthetic default and print its inventory (the README's main job)."""
+    """Generate the synthetic default, print its inventory, build the newest year's population
+    and print its reconciliation and headline rates (the README's main job)."""
     from jeugdkit.inventory import format_inventory, inventory_report
+    from jeugdkit.population import build_population
     from jeugdkit.read import Reader
     from synthetic import generate
     out = Path(args.out)
     if not (out / "ra").exists() or args.force:
+        print(f"Generating the synthetic RA tree in {out / 'ra'} ...", flush=True)
         generate(out, persons=args.persons, seed=args.seed)
     reader = Reader(out / "ra", cache_dir=args.cache_dir or out / "cache")
     print(format_inventory(inventory_report(reader)))
-    print(f"\nSynthetic RA tree: {out / 'ra'}")
+
+    period = str(reader.inventory["JGDHULPBUS"].years[-1])
+    pop = build_population(reader, period)
+    pop.check()
+    frame = pop.frame
+    minors = frame[frame["leeftijd"] < 18]
+    print(f"\nPopulation {period} (peildatum {pop.notes['peildatum']}, gemeenten as of "
+          f"{pop.classification_year}): {len(frame):,} youths 0-22 in "
+          f"{frame['gemeentecode'].nunique()} gemeenten; the reconciliation closes.")
+    print(pop.reconciliation.to_string(index=False))
+    print("\nSynthetic national rates (not for export; trap-1 tables go through output control):")
+    print(f"  jeugdhulp, % of 0-17:          {100 * minors['jeugdhulp'].mean():5.1f}")
+    print(f"  met verblijf, % of users 0-17: "
+          f"{100 * minors.loc[minors['jeugdhulp'], 'jeugdhulp_met_verblijf'].mean():5.1f}")
+    print(f"  jeugdbescherming, % of 0-17:   {100 * minors['jeugdbescherming'].mean():5.2f}")
+    print(f"  jeugdreclassering, % of 12-22: "
+          f"{100 * frame.loc[frame['leeftijd'] >= 12, 'jeugdreclassering'].mean():5.2f}")
+    print(f"\nSynthetic RA tree: {out / 'ra'}  (truth: {out / 'truth.json'})")
     return 0
 
 

@@ -37,3 +37,12 @@ def test_inventory_text_and_cache(quirky_tree, tmp_path, capsys):
 def test_errors_are_reported_without_traceback(tmp_path, capsys):
     assert main(["inventory", "--data-root", str(tmp_path / "missing")]) == 2
     assert "is not a folder" in capsys.readouterr().err
+
+
+def test_demo_generates_reads_and_builds_a_closing_population(tmp_path, capsys):
+    assert main(["demo", "--out", str(tmp_path / "demo"), "--persons", "5000", "--seed", "7"]) == 0
+    out = capsys.readouterr().out
+    assert "Every file under the dataset folders was placed." in out
+    assert "the reconciliation closes" in out
+    assert "jeugdhulp, % of 0-17:" in out
+    assert (tmp_path / "demo" / "truth.json").exists()
