@@ -127,6 +127,11 @@ WIJKTEAM_PANEL_BETA = -0.20
 """Change in the met-verblijf share per unit change of the previous year's wijkteam share."""
 MET_VERBLIJF_TREND = -0.002
 MET_VERBLIJF_GEMEENTE_SD = 0.01
+CONTIGUOUS_PROB = 0.6
+"""Probability that a traject starting within a period of use (consecutive years with jeugdhulp)
+after all earlier care of the youth has ended follows without a break: the earlier care ends the day
+before it begins. Otherwise the gap stays, a return after a break (herhaald beroep in StatLine's
+definition, calibrated to about a quarter of started trajecten)."""
 EXTRA_TRAJECT_PROB = 0.17
 """Per user-year: probability of one extra zonder-verblijf traject at another provider."""
 

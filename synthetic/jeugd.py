@@ -5,7 +5,9 @@ person-year as ``1[z < Phi^-1(p)]`` where ``p`` is the planted probability and `
 normal that follows an AR(1) process over a person's years (a Gaussian copula). The marginal
 probability in every year is therefore exactly ``p`` (the planted logit), while use persists over
 years. A run of consecutive years with an indicator becomes one traject (or maatregel) that begins
-in the run's first year and ends in its last, so it stands in each year file it overlaps.
+in the run's first year and ends in its last, so it stands in each year file it overlaps. Within a
+period of use (consecutive years with jeugdhulp) most successive trajecten are then made
+contiguous (``_contiguous``), so that herhaald beroep counts returns after a break only.
 """
 
 from __future__ import annotations
@@ -207,6 +209,44 @@ def _dates(rng, runs, lastday, open_prob, last_year):
     return begin, np.where(is_open, -1, end)
 
 
+def _contiguous(rng, tr: pd.DataFrame) -> pd.DataFrame:
+    """Return the trajecten with gaps inside a period of use closed (probability CONTIGUOUS_PROB).
+
+    A period of use is a run of consecutive years with jeugdhulp; every year of it has a traject
+    overlapping it, so a gap between the end of a youth's care so far and the next begin lies
+    within one period when the two dates are at most one calendar year apart. Such a gap is
+    closed with probability ``C.CONTIGUOUS_PROB``: within one year at a random day (the earlier
+    traject ends on it, the next begins the day after); across a year boundary the earlier
+    traject ends on 31 December and the next begins on 1 January. Every traject keeps the years
+    it overlaps (so the drawn indicators still match the files). A closed gap makes the next
+    start a continuation; a kept gap, like a return after a year without jeugdhulp, makes it
+    herhaald beroep.
+    """
+    pid = tr["pid"].to_numpy()
+    begin = tr["begin"].to_numpy().astype(np.int64)
+    end = tr["end"].to_numpy().astype(np.int64)
+    n = len(tr)
+    if n < 2:
+        return tr
+    e = np.where(end < 0, OPEN_DAY, end)
+    order = np.lexsort((e, begin, pid))
+    p, b, ee = pid[order], begin[order], e[order]
+    gid = np.cumsum(np.r_[True, p[1:] != p[:-1]]) - 1
+    # running maximum of the end within a youth, with the position that reaches it
+    key = np.maximum.accumulate((gid << 40) | (ee << 24) | np.arange(n, dtype=np.int64))
+    run_end = (key >> 24) & ((1 << 16) - 1)
+    run_pos = key & ((1 << 24) - 1)
+    i = np.flatnonzero((gid[1:] == gid[:-1]) & (b[1:] > run_end[:-1] + 1)) + 1
+    last, prev = run_end[i - 1], run_pos[i - 1]
+    ya, yb = year_of(last), year_of(b[i])
+    keep = (yb - ya <= 1) & (rng.random(len(i)) < C.CONTIGUOUS_PROB)
+    i, last, prev, ya, yb = i[keep], last[keep], prev[keep], ya[keep], yb[keep]
+    cut = np.where(ya == yb, uniform_days(rng, last, b[i] - 1), year_start(yb) - 1)
+    begin[order[i]] = cut + 1
+    end[order[prev]] = cut
+    return tr.assign(begin=begin, end=end)
+
+
 def _choice(rng, codes, probs, n) -> np.ndarray:
     p = np.asarray(probs, float)
     idx = np.searchsorted(np.cumsum(p / p.sum()), rng.random(n), side="right")
@@ -261,7 +301,7 @@ def build_jeugd(opts, geo, pop, frame, rng) -> Jeugd:
         "begin": begin, "end": end,
         "aanbieder": prov_codes[n_prov // 2:][rng.integers(0, n_prov - n_prov // 2, len(ex))],
         "base_gemeente": base_of_row[xr.to_numpy()], "start_year": ex["a"].to_numpy()}))
-    tr = pd.concat(parts, ignore_index=True)
+    tr = _contiguous(rng, pd.concat(parts, ignore_index=True))
     tr = _traject_attributes(rng, opts, geo, tr, jb_years)
 
     # ---- jeugdbescherming

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from synthetic import config as C
-from synthetic.dates import OPEN_DAY, day, year_start
+from synthetic.dates import OPEN_DAY, add_years, day, year_start
 from synthetic.jeugd import design
 
 # name: (target text, low, high); ranges are the tolerances the tests check too.
@@ -34,7 +34,7 @@ TARGETS = {
     "trajecten_per_youth": ("about 1.36", 1.2, 1.6),
     "mean_duration_closed_days": ("about 350", 250.0, 420.0),
     "volgens_plan_pct_known": ("75-80% (assumption)", 72.0, 83.0),
-    "herhaald_beroep_pct": ("about 25%", 15.0, 40.0),
+    "herhaald_beroep_pct": ("about 25%", 18.0, 32.0),
     "outcome_items_pct_closed": ("20-40% (assumption)", 20.0, 40.0),
     "jeugdbescherming_pct_under18": ("about 1.1%", 0.85, 1.35),
     "jb_with_met_verblijf_pct": ("about half", 40.0, 60.0),
@@ -65,15 +65,7 @@ def calibration_metrics(world, year: int | None = None) -> dict:
                    / max(verbl["pid"].nunique(), 1))
     vw = started["verwijzer"].value_counts(normalize=True)
     known = closed[closed["reden"] != ""]
-    # herhaald beroep: a start of a youth not in care the day before, who had jeugdhulp
-    # (a traject ending) in the 5 years before it
-    allt = tr[["pid", "begin", "end"]].assign(end=lambda d: d["end"].where(d["end"] >= 0,
-                                                                          OPEN_DAY))
-    m = started[["pid", "begin"]].reset_index().merge(allt, on="pid", suffixes=("", "_o"))
-    in_care = m[(m["begin_o"] <= m["begin"] - 1) & (m["end"] >= m["begin"] - 1)]["index"]
-    earlier = m[(m["end"] < m["begin"] - 1) & (m["end"] >= m["begin"] - 5 * 365)]["index"]
-    fresh = started.index.difference(pd.Index(in_care.unique()))
-    herhaald = len(fresh.intersection(pd.Index(earlier.unique()))) / max(len(started), 1)
+    herhaald = herhaald_beroep(tr, started)
     sc = world.bg.school[Y - 1]
     out = {
         "year": Y,
@@ -119,6 +111,28 @@ def calibration_metrics(world, year: int | None = None) -> dict:
         f[(f["age"] <= 17) & (f["year"] >= world.opts.first)].groupby("year")["jeugdhulp"]
         .mean().items()}
     return {k: (round(v, 3) if isinstance(v, float) else v) for k, v in out.items()}
+
+
+def herhaald_beroep(tr: pd.DataFrame, started: pd.DataFrame) -> float:
+    """Return the share of `started` trajecten that are herhaald beroep (StatLine definition).
+
+    A started traject is herhaald beroep when its youth had jeugdhulp (any traject in `tr`) in the
+    5 years before the start, with at least one day between the end of that earlier jeugdhulp and
+    the start: no traject of the youth covers the day before the start (that would be a
+    continuation or overlap), and one ended on or after the day 5 years before the start and at
+    least two days before it. Open trajecten count as running.
+    """
+    if not len(started):
+        return 0.0
+    other = tr[["pid", "begin", "end"]].assign(end=lambda d: d["end"].where(d["end"] >= 0,
+                                                                            OPEN_DAY))
+    m = started[["pid", "begin"]].reset_index().merge(other, on="pid", suffixes=("", "_o"))
+    s = m["begin"].to_numpy()
+    covers_eve = (m["begin_o"].to_numpy() <= s - 1) & (m["end"].to_numpy() >= s - 1)
+    earlier = (m["end"].to_numpy() <= s - 2) & (m["end"].to_numpy() >= add_years(s, -5))
+    cont = pd.Index(m.loc[covers_eve, "index"].unique())
+    back = pd.Index(m.loc[earlier, "index"].unique())
+    return len(back.difference(cont)) / len(started)
 
 
 def write_calibration(world, path: Path) -> dict:
@@ -267,8 +281,18 @@ def write_truth(world, files, metrics, path: Path) -> None:
             "definition": "among youths with jeugdhulp in Y, each form is an indicator drawn by "
                           "the same copula; a run of consecutive years with a form is one "
                           "traject of that form beginning in the run's first year and ending in "
-                          "its last",
+                          "its last (dates within those years; see contiguity)",
             "probabilities": dict(C.FORM_PROB), "persistence": dict(C.PERSISTENCE),
+            "contiguity": "within a period of use (consecutive years with jeugdhulp), a "
+                          "traject that begins after all the youth's earlier care has ended "
+                          "follows it without a break with probability "
+                          f"{C.CONTIGUOUS_PROB} (the earlier care ends the day before it "
+                          "begins, on 31 December / 1 January across a year boundary); "
+                          "otherwise the gap stays. Trajecten keep the years they overlap. "
+                          "Herhaald beroep (StatLine: earlier jeugdhulp within 5 years of a "
+                          "start, at least one day between) comes from kept gaps and returns "
+                          "after years without jeugdhulp",
+            "contiguous_probability": C.CONTIGUOUS_PROB,
             "forced_when_no_form": "ambulant 75%, netwerk 17%, daghulp 8%",
             "extra_traject_probability": C.EXTRA_TRAJECT_PROB,
             "met_verblijf_forms": C.MET_VERBLIJF_FORMS,

@@ -321,6 +321,14 @@ def test_national_rates_inside_calibration_ranges(world):
     assert rng_lo < 9 and rng_hi > 14
 
 
+def test_herhaald_beroep_about_a_quarter(world):
+    """StatLine's herhaald beroep (earlier jeugdhulp within 5 years of a start, at least one day
+    between) is about a quarter of started trajecten (calibration.md), not inflated by forms of
+    care that start and stop within one period of use."""
+    m = calibration_metrics(world)
+    assert 18.0 <= m["herhaald_beroep_pct"] <= 32.0, m["herhaald_beroep_pct"]
+
+
 def test_persons_and_gemeente_sizes(tree, world):
     g = pd.read_csv(Path(tree) / "gemeenten.csv", dtype={"gemeentecode": str})
     assert list(g.columns) == ["gemeentecode", "gemeentenaam", "inwoners", "stedelijkheid",
