@@ -389,45 +389,36 @@ class TreeWriter:
                 self._write(D, y, df, labels, vl)
 
     def jgdbescherm(self):
-        w = self.w
-        D = "JGDBESCHERMBUS"
-        S, R = self.k(D)
-        v = {k: self.v(D, k) for k in self.cat[D].variables}
-        for y, t in self._per_year(w.jeugd.bescherming):
-            s, r = self._keys(t["pid"])
-            end = t["end"].to_numpy()
-            df = pd.DataFrame({S: s, R: r, v["maatregel"]: t["maatregel"].to_numpy(),
-                               v["begin"]: to_str(t["begin"].to_numpy()),
-                               v["eind"]: to_str(np.maximum(end, 0), missing=end < 0),
-                               v["reden_einde"]: t["reden"].to_numpy(),
-                               v["gemeente"]: t["gemeente"].to_numpy()})
-            self._write(D, y, df, {S: "Soort RIN persoon", R: "RIN persoon",
-                                   v["maatregel"]: "maatregel", v["begin"]: "begindatum",
-                                   v["eind"]: "einddatum", v["reden_einde"]: "reden einde",
-                                   v["gemeente"]: "gemeente"},
-                        {v["maatregel"]: LB.JGDBMAATREGEL, v["reden_einde"]: LB.JGDBREDEN})
+        self._maatregelen("JGDBESCHERMBUS", self.w.jeugd.bescherming,
+                          {"maatregel": LB.JGDBMAATREGEL, "reden_einde": LB.JGDBREDEN})
 
     def jgdreclassering(self):
-        w = self.w
-        D = "JGDRECLASSERINGBUS"
-        S, R = self.k(D)
-        v = {k: self.v(D, k) for k in self.cat[D].variables}
-        for y, t in self._per_year(w.jeugd.reclassering):
+        self._maatregelen("JGDRECLASSERINGBUS", self.w.jeugd.reclassering,
+                          {"maatregel": LB.JGDRMAATREGEL, "reden_einde": LB.JGDRREDEN,
+                           "erkende_interventie": LB.ERKEND})
+
+    # logical variable -> (column of the simulated records, variable label)
+    _MAATREGEL_COLUMNS = {"maatregel": ("maatregel", "Maatregel"),
+                          "reden_einde": ("reden", "Reden einde"),
+                          "erkende_interventie": ("erkend", "Erkende interventie"),
+                          "gemeente": ("gemeente", "Gemeente")}
+
+    def _maatregelen(self, dataset: str, records: pd.DataFrame, value_labels: dict):
+        """Write a maatregel dataset (jeugdbescherming, jeugdreclassering), one file per year."""
+        S, R = self.k(dataset)
+        v = {k: self.v(dataset, k) for k in self.cat[dataset].variables}
+        extra = [k for k in self._MAATREGEL_COLUMNS if k in v]
+        labels = {S: "Soort RIN persoon", R: "RIN persoon", v["begin"]: "Begindatum",
+                  v["eind"]: "Einddatum",
+                  **{v[k]: self._MAATREGEL_COLUMNS[k][1] for k in extra}}
+        for y, t in self._per_year(records):
             s, r = self._keys(t["pid"])
             end = t["end"].to_numpy()
-            df = pd.DataFrame({S: s, R: r, v["maatregel"]: t["maatregel"].to_numpy(),
-                               v["begin"]: to_str(t["begin"].to_numpy()),
+            df = pd.DataFrame({S: s, R: r, v["begin"]: to_str(t["begin"].to_numpy()),
                                v["eind"]: to_str(np.maximum(end, 0), missing=end < 0),
-                               v["reden_einde"]: t["reden"].to_numpy(),
-                               v["erkende_interventie"]: t["erkend"].to_numpy(),
-                               v["gemeente"]: t["gemeente"].to_numpy()})
-            self._write(D, y, df, {S: "Soort RIN persoon", R: "RIN persoon",
-                                   v["maatregel"]: "Maatregel", v["begin"]: "Begindatum",
-                                   v["eind"]: "Einddatum", v["reden_einde"]: "Reden einde",
-                                   v["erkende_interventie"]: "Erkende interventie",
-                                   v["gemeente"]: "Gemeente"},
-                        {v["maatregel"]: LB.JGDRMAATREGEL, v["reden_einde"]: LB.JGDRREDEN,
-                         v["erkende_interventie"]: LB.ERKEND})
+                               **{v[k]: t[self._MAATREGEL_COLUMNS[k][0]].to_numpy()
+                                  for k in extra}})
+            self._write(dataset, y, df, labels, {v[k]: lab for k, lab in value_labels.items()})
 
 
 def _ymd(days):
