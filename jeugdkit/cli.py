@@ -5,6 +5,8 @@
     jeugdkit cache --data-root R             convert every chosen file to the Parquet cache
     jeugdkit population --data-root R --period P --out FILE.parquet
                                              the study population of a period (internal)
+    jeugdkit tables --data-root R --period P --out DIR [--gemeente CODE --compare stedelijkheid]
+                                             indicators and standard tables, output-controlled
     jeugdkit demo --out DIR                  the quick start: synthetic data, then its inventory
 
 Common options: --data-root (or JEUGDKIT_DATA_ROOT), --catalog (or JEUGDKIT_CATALOG),
@@ -138,6 +140,22 @@ def build_parser() -> argparse.ArgumentParser:
                         "newest in VSLGWBTAB)")
     p.add_argument("--settings", help="settings TOML (default: JEUGDKIT_SETTINGS)")
     p.set_defaults(func=_lazy("jeugdkit.population", "cli_population"))
+
+    p = sub.add_parser("tables", help="release the trap-1 indicators and standard tables "
+                       "through output control")
+    _add_data_options(p)
+    p.add_argument("--period", required=True, help="2023, 2023H1 or 2023H2")
+    p.add_argument("--gemeente", help="gemeentecode (4 digits) to compare")
+    p.add_argument("--compare", choices=["stedelijkheid", "grootte", "jeugdregio"],
+                   help="comparison group of --gemeente")
+    p.add_argument("--reference", help="gemeente reference CSV (default: gemeenten.csv in the "
+                   "data root's parent folder)")
+    p.add_argument("--unit", choices=["jongeren", "trajecten"], default=None,
+                   help="unit of the standard tables (default: trajecten for instroom and "
+                        "stroom, jongeren for gebruik)")
+    p.add_argument("--settings", help="settings TOML (default: JEUGDKIT_SETTINGS)")
+    p.add_argument("--out", required=True, help="output folder")
+    p.set_defaults(func=_lazy("jeugdkit.tables", "cli_tables"))
 
     p = sub.add_parser("synth", help="write a synthetic RA tree (see `jeugdkit synth --help`)",
                        add_help=False)

@@ -92,6 +92,13 @@ class Analysis:
     """GBAGENERATIE code -> migratieachtergrond category."""
     unknown_label: str = "onbekend"
     """The explicit category of an unknown background value."""
+    # ---- indicators and standard tables (jeugdkit.tables, docs/tables.md)
+    minor_age_max: int = 17
+    """Indicators "0-17": ages up to and including this one."""
+    jeugdreclassering_age_min: int = 12
+    """Indicator jeugdreclassering: ages from this one up to age_max (12-22)."""
+    size_classes: tuple[int, ...] = (20_000, 50_000, 100_000, 250_000)
+    """Comparison group `grootte`: class bounds on inwoners (lower bound inclusive)."""
     optional_sources: tuple[str, ...] = (
         "GBAHUISHOUDENSBUS", "KINDOUDERTAB", "HOOGSTEOPLTAB", "INHATAB",
         "KOPPELPERSOONHUISHOUDEN", "SECMBUS", "INSCHRWPOTAB", "JGDBESCHERMBUS",
