@@ -277,14 +277,8 @@ class TreeWriter:
                       self.v(D, "samenstelling"): "Samenstelling huishouden",
                       self.v(D, "aantal_personen"): "Aantal personen in het huishouden"}
             vl = {self.v(D, "samenstelling"): LB.INHSAMHH}
-            if y == quirk_year:
-                rng = np.random.default_rng(w.opts.seed + 11)
-                keep = rng.random(len(df)) >= 0.04
-                self._write(D, y, df[keep].reset_index(drop=True), labels, vl, version=1,
-                            note="superseded version: 4% of households missing")
-                self._write(D, y, df, labels, vl, version=2)
-            else:
-                self._write(D, y, df, labels, vl)
+            self._write_versions(D, y, df, labels, vl, superseded=y == quirk_year,
+                                 seed_offset=11, drop=0.04, what="households")
             k = w.bg.koppel[y]
             o = np.lexsort((k["pid"], k["hkw"]))
             dk = pd.DataFrame({S: "R", R: rin(k["pid"][o]), Sh: "R", Rh: rin(k["hkw"][o])})
@@ -326,6 +320,19 @@ class TreeWriter:
                         ext=ext, note="upper-case extension" if ext else "")
 
     # ---------------------------------------------------------------- Jeugd
+    def _write_versions(self, dataset, year, df, labels, value_labels, superseded: bool,
+                        seed_offset: int, drop: float, what: str):
+        """Write a dataset-year; with `superseded`, first a wrong V1 that misses a share of the
+        rows, then the right V2 (the contract's V1/V2 quirk)."""
+        if not superseded:
+            self._write(dataset, year, df, labels, value_labels)
+            return
+        rng = np.random.default_rng(self.w.opts.seed + seed_offset)
+        keep = rng.random(len(df)) >= drop
+        self._write(dataset, year, df[keep].reset_index(drop=True), labels, value_labels,
+                    version=1, note=f"superseded version: {drop:.0%} of {what} missing")
+        self._write(dataset, year, df, labels, value_labels, version=2)
+
     def _keys(self, pid):
         other = self.w.jeugd.other_persons
         pid = np.asarray(pid)
@@ -379,14 +386,8 @@ class TreeWriter:
             vl = {v["hulpvorm"]: LB.HULPVORM, v["verwijzer"]: LB.VERWIJZER,
                   v["reden_einde"]: LB.REDEN, v["perspectief"]: LB.PERSPECTIEF,
                   v["crisis"]: LB.CRISIS, v["zelfstandig"]: LB.ZELFSTANDIG}
-            if y == quirk_year:
-                rng = np.random.default_rng(w.opts.seed + 13)
-                keep = rng.random(len(df)) >= 0.03
-                self._write(D, y, df[keep].reset_index(drop=True), labels, vl, version=1,
-                            note="superseded version: 3% of trajecten missing")
-                self._write(D, y, df, labels, vl, version=2)
-            else:
-                self._write(D, y, df, labels, vl)
+            self._write_versions(D, y, df, labels, vl, superseded=y == quirk_year,
+                                 seed_offset=13, drop=0.03, what="trajecten")
 
     def jgdbescherm(self):
         self._maatregelen("JGDBESCHERMBUS", self.w.jeugd.bescherming,
