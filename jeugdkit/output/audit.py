@@ -167,11 +167,16 @@ def audit_tables(tables, *, count: str | None = None, dims=None, hierarchies=Non
     Pass every table released over one population (tidy frames: one row per cell, dimension
     columns with codes or the total label, the count empty where suppressed). Tables written
     by :class:`~jeugdkit.output.ExportSession` carry their dims, count column and hierarchies
-    in ``DataFrame.attrs``; otherwise pass them. Cells shared by several tables (the same codes,
-    other dimensions at their total) are one quantity.
+    in ``DataFrame.attrs`` (and ``codes``, every code of each dimension, when some cells were
+    not published: those are unknowns); otherwise pass them. Cells shared by several tables
+    (the same codes, other dimensions at their total) are one quantity.
 
-    Returns one row per suppressed cell: ``table``, ``cell`` (the codes), ``lower``, ``upper``,
-    ``width``. With ``rounding_base`` the released counts are taken as rounded to that base.
+    Returns one row per suppressed or unpublished cell: ``table``, ``cell`` (the codes),
+    ``published`` (False: a cell the tables do not show, such as the rest of the country beside
+    one gemeente), ``lower``, ``upper``, ``width``. A suppressed cell is protected when its
+    width is at least the protection width; an unpublished one also when its lower bound is
+    at least the threshold (all that can be derived is that it is large). With
+    ``rounding_base`` the released counts are taken as rounded to that base.
 
     Example::
 
@@ -186,6 +191,7 @@ def audit_tables(tables, *, count: str | None = None, dims=None, hierarchies=Non
     eqs: list[tuple[int, list[int]]] = []
     eq_seen: set = set()
     owners: dict[int, str] = {}
+    shown: dict[int, bool] = {}
     for t_no, table in enumerate(tables):
         t_dims = list(dims or table.attrs.get("dims") or [])
         t_count = count or table.attrs.get("count")
@@ -197,8 +203,11 @@ def audit_tables(tables, *, count: str | None = None, dims=None, hierarchies=Non
         base = rounding_base if rounding_base is not None else table.attrs.get("rounding_base")
         name = table.attrs.get("name", f"table_{t_no}")
         trees = []
+        all_codes = table.attrs.get("codes") or {}
         for d in t_dims:
             codes = [str(c) for c in pd.unique(table[d].astype(str)) if str(c) != total]
+            codes += [str(c) for c in all_codes.get(d, []) if str(c) not in codes
+                      and str(c) != total]       # unpublished codes: unknowns in the LP
             parents = {str(v) for v in hier.get(d, {}).values()}
             leaves = [c for c in codes if c not in parents]
             trees.append(DimTree.build(d, leaves, hier.get(d), total))
@@ -219,8 +228,9 @@ def audit_tables(tables, *, count: str | None = None, dims=None, hierarchies=Non
                 lo_v, hi_v = max(0.0, v - half), v + half
                 lower[idx] = max(lower[idx], lo_v)
                 upper[idx] = min(upper[idx], hi_v)
-            elif idx not in owners:
+            elif idx not in owners or not shown.get(idx, True):
                 owners[idx] = name
+                shown[idx] = codes in lookup
             local.append(idx)
         for p, kids in equations(trees):
             sig = (local[p], tuple(sorted(local[k] for k in kids)))
@@ -233,6 +243,7 @@ def audit_tables(tables, *, count: str | None = None, dims=None, hierarchies=Non
     targets = sorted(owners)
     lo, hi = feasible_intervals(values, eqs, lower_a, upper_a, targets=targets)
     inverse = {v: k for k, v in keys.items()}
-    rows = [{"table": owners[c], "cell": dict(inverse[c]) or "totaal",
+    rows = [{"table": owners[c], "cell": dict(inverse[c]) or "totaal", "published": shown[c],
              "lower": lo[c], "upper": hi[c], "width": hi[c] - lo[c]} for c in targets]
-    return pd.DataFrame(rows, columns=["table", "cell", "lower", "upper", "width"])
+    return pd.DataFrame(rows, columns=["table", "cell", "published", "lower", "upper",
+                                       "width"])

@@ -31,7 +31,7 @@ from jeugdkit.errors import DisclosureError, JeugdkitError
 from jeugdkit.output.hypercube import TableGeom
 from jeugdkit.output.keys import check_no_person_keys
 from jeugdkit.output.structure import DimTree, canonical_key, cell_codes, equations, full_array
-from jeugdkit.output.suppression import PRIMARY, SECONDARY, STRUCTURAL, Ledger
+from jeugdkit.output.suppression import HIDDEN, PRIMARY, SECONDARY, STRUCTURAL, Ledger
 from jeugdkit.settings import OutputControl, Settings
 
 _PERCENTILE = re.compile(r"^p(\d{1,2})$")
@@ -69,6 +69,7 @@ class _FreqSpec:
     properties: dict = field(default_factory=dict)
     command: str = ""
     description: str = ""
+    published: np.ndarray | None = None
 
 
 def _tightened(base: OutputControl, overrides: dict, what: str) -> OutputControl:
@@ -182,7 +183,8 @@ class ExportSession:
     # -- frequency tables ---------------------------------------------------------------------
     def _prepare_freq(self, data, dims, *, name, unit, population, count=None,
                       hierarchies=None, levels=None, structural=None, description="",
-                      min_units=None, rounding_base=None, protection_width=None) -> _FreqSpec:
+                      min_units=None, rounding_base=None, protection_width=None,
+                      publish=None) -> _FreqSpec:
         self._new_name(name)
         rules = _tightened(self.rules, {"min_units": min_units, "rounding_base": rounding_base,
                                         "protection_width": protection_width}, f"output {name!r}")
@@ -230,6 +232,12 @@ class ExportSession:
         ledger = self._ledger(population, unit)
         spec = _FreqSpec(name, dims, trees, count_col, flat_v, flat_s, primary, rules, ledger,
                          description=description)
+        if publish is not None:
+            frame = pd.DataFrame(cell_codes(trees), columns=dims)
+            shown = np.asarray(publish(frame), dtype=bool)
+            if shown.shape != (len(frame),):
+                raise JeugdkitError(f"output {name!r}: publish= must return one bool per cell")
+            spec.published = shown
         spec.properties = {
             "method": "frequency table", "unit": unit, "population": str(population),
             "dims": dims, "count": count_col, "total_label": rules.total_label,
@@ -240,6 +248,11 @@ class ExportSession:
             "rounding_base": rules.rounding_base,
             "structural_zero_cells": int(flat_s.sum()),
         }
+        if spec.published is not None:
+            # the checker needs every code, published or not, to rebuild the equations
+            spec.properties["codes"] = {d: list(t.codes) for d, t in zip(dims, trees)}
+            spec.properties["hierarchies"] = {d: dict(t.parent) for d, t in zip(dims, trees)}
+            spec.properties["unpublished_cells"] = int((~spec.published).sum())
         spec.command = (f"freq_table(dims={dims}, count={count!r}, name={name!r}, unit={unit!r}, "
                         f"population={population!r})")
         return spec
@@ -247,9 +260,10 @@ class ExportSession:
     def _register(self, spec: _FreqSpec) -> None:
         keys = [canonical_key(spec.trees, c) for c in cell_codes(spec.trees)]
         width = spec.rules.protection_width or spec.rules.min_units
+        hidden = None if spec.published is None else ~spec.published
         spec.cells = spec.ledger.add_table(keys, spec.values, spec.structural,
                                            equations(spec.trees), spec.primary, width,
-                                           spec.name)
+                                           spec.name, hidden=hidden)
 
     def _finish(self, spec: _FreqSpec, stats: dict) -> pd.DataFrame:
         ledger = spec.ledger
@@ -257,31 +271,36 @@ class ExportSession:
         codes = cell_codes(spec.trees)
         frame = pd.DataFrame(codes, columns=spec.dims)
         counts = pd.Series(spec.values, dtype="Float64").round().astype("Int64")
-        hidden = (status == PRIMARY) | (status == SECONDARY)
+        shown = (np.ones(len(status), dtype=bool) if spec.published is None
+                 else spec.published)
+        hidden = (status == PRIMARY) | (status == SECONDARY) | (status == HIDDEN)
         counts[hidden] = pd.NA
         counts = _round_to(counts, spec.rules.rounding_base)
         frame[spec.count] = counts
-        check_no_person_keys(frame, spec.name, spec.rules)
         ledger.lock(spec.cells)
+        frame = frame[shown].reset_index(drop=True)
+        check_no_person_keys(frame, spec.name, spec.rules)
         frame.attrs.update({"name": spec.name, "dims": spec.dims, "count": spec.count,
                             "hierarchies": spec.properties["hierarchies"],
                             "rounding_base": spec.rules.rounding_base,
                             "population": spec.properties["population"],
                             "unit": spec.properties["unit"]})
+        if "codes" in spec.properties:
+            frame.attrs["codes"] = spec.properties["codes"]
 
         def cells(which):
             return [{**dict(zip(spec.dims, codes[i])), "reason": ledger.reason[spec.cells[i]]}
-                    for i in np.flatnonzero(which)]
+                    for i in np.flatnonzero(which & shown)]
 
-        n_prim = int((status == PRIMARY).sum())
-        n_sec = int((status == SECONDARY).sum())
+        n_prim = int(((status == PRIMARY) & shown).sum())
+        n_sec = int((((status == SECONDARY) | (status == HIDDEN)) & shown).sum())
         sdc = {
-            "summary": {"suppressed": bool(hidden.any()), "threshold": n_prim,
+            "summary": {"suppressed": bool((hidden & shown).any()), "threshold": n_prim,
                         "secondary": n_sec, "structural_zero": int((status == STRUCTURAL).sum()),
                         "rounded": spec.rules.rounding_base, "p-ratio": 0, "nk-rule": 0,
                         "negative": 0, "missing": 0},
             "cells": {"threshold": cells(status == PRIMARY),
-                      "secondary": cells(status == SECONDARY)},
+                      "secondary": cells((status == SECONDARY) | (status == HIDDEN))},
             "solver": {"method": "jeugdkit closure + LP audit", **stats},
         }
         rules = [f"threshold: every released count rests on >= {spec.rules.min_units} units "
@@ -294,7 +313,10 @@ class ExportSession:
         if spec.rules.rounding_base:
             rules.append(f"released counts rounded to base {spec.rules.rounding_base}")
         summary = (f"pass; threshold: {n_prim} cells suppressed; secondary: {n_sec} cells "
-                   "suppressed" if hidden.any() else "pass")
+                   "suppressed" if (hidden & shown).any() else "pass")
+        if spec.published is not None:
+            summary += (f"; {int((~shown).sum())} cells not published (protected with the "
+                        "table, their codes in the log)")
         self.outputs[spec.name] = Output(spec.name, "table", frame, spec.properties, rules, sdc,
                                          "pass", summary, spec.command, spec.description)
         return frame
@@ -304,7 +326,7 @@ class ExportSession:
                    levels: dict | None = None, structural: pd.DataFrame | None = None,
                    description: str = "", min_units: int | None = None,
                    rounding_base: int | None = None,
-                   protection_width: int | None = None) -> pd.DataFrame:
+                   protection_width: int | None = None, publish=None) -> pd.DataFrame:
         """Return the released frequency table (tidy: one row per cell, margins included).
 
         ``data`` holds one row per unit, or one row per combination with a ``count`` column.
@@ -317,7 +339,11 @@ class ExportSession:
         categories absent in the data (as 0). ``structural``: rows of dimension codes (any
         subset of dims) that mark leaf cells which cannot occur; they are shown as 0 and never
         suppressed. ``min_units``/``rounding_base``/``protection_width`` tighten the run's
-        settings for this output.
+        settings for this output. ``publish``: a function of the frame of all cells (one
+        column per dimension, codes or the total) returning which cells to publish; the other
+        cells are protected with the table (a small one is suppressed as usual) but left out
+        of the result, e.g. the rest of the country beside one gemeente (see
+        :class:`jeugdkit.scope.Scope`) or the inside of a stock-and-flow table.
 
         Example::
 
@@ -328,7 +354,7 @@ class ExportSession:
                                   count=count, hierarchies=hierarchies, levels=levels,
                                   structural=structural, description=description,
                                   min_units=min_units, rounding_base=rounding_base,
-                                  protection_width=protection_width)
+                                  protection_width=protection_width, publish=publish)
         self._register(spec)
         stats = spec.ledger.protect([(TableGeom(spec.trees), spec.cells)])
         return self._finish(spec, stats)
@@ -483,6 +509,15 @@ class ExportSession:
                                     f"stat={stat!r})", description)
         return out
 
+    def precomputed_table(self, table: pd.DataFrame, dims, **kwargs) -> pd.DataFrame:
+        """Return released statistics computed elsewhere, checked on their counts per cell.
+
+        See :func:`jeugdkit.output.precomputed.precomputed_table` (e.g. Kaplan-Meier
+        quantiles with the trajecten and events each cell rests on).
+        """
+        from jeugdkit.output.precomputed import precomputed_table
+        return precomputed_table(self, table, dims, **kwargs)
+
     # -- models and figures -----------------------------------------------------------------------
     def check_model(self, result, *, name: str, unit: str, population: str,
                     n_per_level: dict | None = None, description: str = "",
@@ -513,6 +548,42 @@ class ExportSession:
                                     "pass", f"check_model({type(result).__name__})",
                                     description)
         return table
+
+    def release_derived(self, frame: pd.DataFrame, *, sources, name: str, how: str,
+                        description: str = "") -> pd.DataFrame:
+        """Register a table computed only from tables released earlier in this run.
+
+        Percentages from released counts, a ranking of released rates, a wide view of a
+        released tidy table: nothing new about persons, so no new suppression, but it is
+        logged with its sources and checked for person keys and extremes. ``how`` says how
+        it was computed (for the checker).
+
+        Example::
+
+            pct = counts.assign(pct=100 * counts["teller"] / counts["noemer"])
+            run.release_derived(pct, sources=["ind_jeugdhulp"], name="indicatoren",
+                                how="teller / noemer of the released counts")
+        """
+        self._new_name(name)
+        sources = [sources] if isinstance(sources, str) else list(sources)
+        missing = [s for s in sources if s not in self.outputs
+                   or self.outputs[s].type != "table"]
+        if missing:
+            raise DisclosureError(
+                f"derived table {name!r} is blocked: {missing} are not tables released in this "
+                "run; derive only from released tables")
+        self._refuse_extremes(name, list(frame.columns))
+        check_no_person_keys(frame, name, self.rules)
+        frame = frame.reset_index(drop=True)
+        frame.attrs.update({"name": name, "derived_from": sources})
+        props = {"method": "derived from released tables", "sources": sources, "how": how,
+                 "n_rows": len(frame)}
+        self.outputs[name] = Output(name, "table", frame, props,
+                                    [f"computed only from released tables {sources}: {how}",
+                                     "no minimum or maximum", "no person keys"],
+                                    {"summary": {"suppressed": False}}, "pass", "pass",
+                                    "release_derived", description)
+        return frame
 
     def release_figure(self, fig, *, source: str, name: str, description: str = "") -> Output:
         """Register a figure drawn from a released table; refuse anything else.

@@ -29,7 +29,15 @@ from jeugdkit.errors import DisclosureError
 from jeugdkit.output.audit import feasible_intervals, local_width
 from jeugdkit.output.hypercube import TableGeom, certificate_width
 
-RELEASED, PRIMARY, SECONDARY, STRUCTURAL = 0, 1, 2, 3
+RELEASED, PRIMARY, SECONDARY, STRUCTURAL, HIDDEN = 0, 1, 2, 3, 4
+"""Cell status. HIDDEN: a cell no output publishes (a rest category, the inside of a
+stock-and-flow table). It is an unknown to the attacker and free to leave unpublished. A hidden
+cell below the threshold is *watched*: it gets no hypercube of its own (it is not shown), but
+the audit checks that it cannot be derived, and widens its interval like a suppressed cell's
+if it can."""
+PROTECTED = (PRIMARY, SECONDARY)
+SHARED_PENALTY = 1e9
+UNKNOWN = (PRIMARY, SECONDARY, HIDDEN)
 
 
 class Ledger:
@@ -49,15 +57,24 @@ class Ledger:
         self.cell_eqs: list[list[int]] = []
         self._eq_seen: set = set()
         self.cert: dict[int, tuple[list[int], list[int]]] = {}
+        self.watched: list[bool] = []
+        self.n_tables: list[int] = []
+        """How many tables hold each cell: a hypercube corner on a shared cell unbalances the
+        other tables' equations, so its certificate fails and the slow LP must decide."""
 
     def __len__(self) -> int:
         return len(self.value)
 
     def add_table(self, keys, values, structural, equations, primary, width: float,
-                  output: str) -> list[int]:
-        """Register a table's cells and equations; return their ledger indices."""
+                  output: str, hidden=None) -> list[int]:
+        """Register a table's cells and equations; return their ledger indices.
+
+        ``hidden``: cells this table does not publish (see :data:`HIDDEN`).
+        """
         idx = []
-        for key, v, s, p in zip(keys, values, structural, primary):
+        if hidden is None:
+            hidden = np.zeros(len(values), dtype=bool)
+        for key, v, s, p, h in zip(keys, values, structural, primary, hidden):
             v = float(v)
             if key in self.keys:
                 i = self.keys[key]
@@ -68,20 +85,32 @@ class Ledger:
                         f"{self.population!r}; tables over one population must agree "
                         "(pass a different population= if they describe different units)"
                     )
-                if not self.locked[i] and p and self.status[i] == RELEASED:
+                if not self.locked[i] and not h and self.status[i] == HIDDEN:
+                    # published here: a plain cell from now on
+                    self.status[i] = PRIMARY if (p or self.watched[i]) else RELEASED
+                    self.reason[i] = f"below threshold in {output}" if p else ""
+                    self.watched[i] = False
+                elif not self.locked[i] and p and self.status[i] == RELEASED:
                     self.status[i] = PRIMARY
                     self.reason[i] = f"below threshold in {output}"
+                elif p and self.status[i] == HIDDEN:
+                    self.watched[i] = True
                 self.width[i] = max(self.width[i], width)
+                self.n_tables[i] += 1
             else:
                 i = len(self.value)
                 self.keys[key] = i
                 self.key_of.append(key)
                 self.value.append(v)
-                self.status.append(STRUCTURAL if s else (PRIMARY if p else RELEASED))
-                self.reason.append(f"below threshold in {output}" if p and not s else "")
+                self.status.append(STRUCTURAL if s else HIDDEN if h else
+                                   PRIMARY if p else RELEASED)
+                self.reason.append("" if s else "not published" if h else
+                                   f"below threshold in {output}" if p else "")
+                self.watched.append(bool(h and p and not s))
                 self.locked.append(False)
                 self.width.append(width)
                 self.cell_eqs.append([])
+                self.n_tables.append(1)
             idx.append(i)
         for p, kids in equations:
             sig = (idx[p], tuple(sorted(idx[k] for k in kids)))
@@ -96,8 +125,12 @@ class Ledger:
 
     # -- secondary suppression -------------------------------------------------------------
     def _suppressed(self) -> np.ndarray:
+        return np.isin(np.asarray(self.status), UNKNOWN)
+
+    def _protected(self) -> np.ndarray:
+        """Cells whose interval must be wide: suppressed ones and watched hidden ones."""
         st = np.asarray(self.status)
-        return (st == PRIMARY) | (st == SECONDARY)
+        return np.isin(st, PROTECTED) | ((st == HIDDEN) & np.asarray(self.watched, dtype=bool))
 
     def _free(self, c: int) -> bool:
         return self.status[c] == RELEASED and not self.locked[c]
@@ -133,7 +166,9 @@ class Ledger:
                 continue
             p, kids = self.eqs[e]
             members = (p, *kids)
-            alone = next(c for c in members if self.status[c] in (PRIMARY, SECONDARY))
+            alone = next((c for c in members if self.status[c] in PROTECTED), None)
+            if alone is None:       # the one unknown is a hidden cell: it needs no protection
+                continue
             cands = [c for c in members if self._free(c)]
             if not cands:
                 raise DisclosureError(self._stuck_message(alone))
@@ -159,9 +194,13 @@ class Ledger:
         st = np.asarray(self.status)[cells]
         locked = np.asarray(self.locked)[cells]
         free = (st == RELEASED) & ~locked
-        sup = (st == PRIMARY) | (st == SECONDARY)
+        sup = np.isin(st, UNKNOWN)
         # price of suppressing: its value plus one (fewer cells first), never a margin for free
-        cost = np.where(sup, 0.0, np.where(free, value.ravel() + 1.0, np.inf)).reshape(geom.shape)
+        cost = np.where(sup, 0.0, np.where(free, value.ravel() + 1.0, np.inf))
+        # corners on cells other tables share break the certificate: only when nothing else
+        shared = np.asarray(self.n_tables)[cells] > 1
+        cost = np.where(shared & free, cost + SHARED_PENALTY, cost)
+        cost = cost.reshape(geom.shape)
         done = 0
         for flat in np.flatnonzero(st == PRIMARY):
             c = int(cells[flat])
@@ -198,7 +237,7 @@ class Ledger:
                         seen.add(m)
                         if self._free(m):
                             free.add(m)
-                        elif self.status[m] in (PRIMARY, SECONDARY):
+                        elif self.status[m] in UNKNOWN:
                             nxt.append(m)
             if free:
                 return sorted(free)
@@ -228,7 +267,7 @@ class Ledger:
             values = np.asarray(self.value, dtype=float)
             lower = np.where(sup, 0.0, values)
             upper = np.where(sup, np.inf, values)
-            todo = [int(c) for c in np.flatnonzero(sup) if c not in verified]
+            todo = [int(c) for c in np.flatnonzero(self._protected()) if c not in verified]
             if not todo:
                 break
             failing = []
@@ -286,7 +325,7 @@ class Ledger:
         lo, hi = np.full(n, np.nan), np.full(n, np.nan)
         method = np.full(n, "", dtype=object)
         todo = []
-        for c in np.flatnonzero(sup):
+        for c in np.flatnonzero(self._protected()):
             c = int(c)
             cert = None if exact else self.cert.get(c)
             if cert and certificate_width(cert[0], cert[1], values, sup, self.eqs,
