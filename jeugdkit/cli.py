@@ -7,6 +7,12 @@
                                              the study population of a period (internal)
     jeugdkit tables --data-root R --period P --out DIR [--gemeente CODE --compare stedelijkheid]
                                              indicators and standard tables, output-controlled
+    jeugdkit deepdive --data-root R --period P --out DIR [--gemeente CODE --compare stedelijkheid]
+                                             trap 2: O/E, funnel, gemeente effects,
+                                             decomposition, panel, output-controlled
+    jeugdkit trajecten --data-root R --period P --out DIR [--gemeente CODE --compare ...]
+                                             trajectories and outcome indicators,
+                                             output-controlled
     jeugdkit demo --out DIR                  the quick start: synthetic data, then its inventory
 
 Common options: --data-root (or JEUGDKIT_DATA_ROOT), --catalog (or JEUGDKIT_CATALOG),
@@ -147,7 +153,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--period", required=True, help="2023, 2023H1 or 2023H2")
     p.add_argument("--gemeente", help="gemeentecode (4 digits) to compare")
     p.add_argument("--compare", choices=["stedelijkheid", "grootte", "jeugdregio"],
-                   help="comparison group of --gemeente")
+                   help="comparison group of --gemeente (default: stedelijkheid)")
+    p.add_argument("--groep", help="comparison group as a list of gemeentecodes, e.g. "
+                   "0344,0363,0518 (instead of --compare)")
     p.add_argument("--reference", help="gemeente reference CSV (default: gemeenten.csv in the "
                    "data root's parent folder)")
     p.add_argument("--unit", choices=["jongeren", "trajecten"], default=None,
@@ -156,6 +164,44 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--settings", help="settings TOML (default: JEUGDKIT_SETTINGS)")
     p.add_argument("--out", required=True, help="output folder")
     p.set_defaults(func=_lazy("jeugdkit.tables", "cli_tables"))
+
+    p = sub.add_parser("deepdive", help="trap 2: observed versus expected, funnel, gemeente "
+                       "effects, decomposition and panel, through output control")
+    _add_data_options(p)
+    p.add_argument("--period", required=True, help="2023, 2023H1 or 2023H2")
+    p.add_argument("--gemeente", help="gemeentecode (4 digits): highlighted in the funnel, "
+                   "its gap to the comparison group decomposed")
+    p.add_argument("--compare", choices=["stedelijkheid", "grootte", "jeugdregio"],
+                   help="comparison group of --gemeente (default: the rest of the country)")
+    p.add_argument("--reference", help="gemeente reference CSV (default: gemeenten.csv in the "
+                   "data root's parent folder)")
+    p.add_argument("--outcome", default=None, help="boolean column of the population, e.g. "
+                   "jeugdhulp (default), jeugdbescherming, jeugdhulp_met_verblijf")
+    p.add_argument("--ages", default=None, help="age range, e.g. 0-17 (default) or 12-22")
+    p.add_argument("--cluster", choices=["huishouden", "gemeente"], default=None,
+                   help="clusters for standard errors and the bootstrap (default huishouden)")
+    p.add_argument("--replicates", type=int, default=None,
+                   help="bootstrap replicates of the decomposition (default 200)")
+    p.add_argument("--lag", type=int, default=None,
+                   help="panel: years between wijkteam share and met-verblijf share (default 1)")
+    p.add_argument("--no-panel", action="store_true",
+                   help="skip the panel (it builds one population per year)")
+    p.add_argument("--settings", help="settings TOML (default: JEUGDKIT_SETTINGS)")
+    p.add_argument("--out", required=True, help="output folder")
+    p.set_defaults(func=_lazy("jeugdkit.deepdive.release", "cli_deepdive"))
+
+    p = sub.add_parser("trajecten", help="trajectories and outcomes (uitval, herhaald beroep, "
+                       "duur, overgangen, overlap, uitkomstitems, spiegel), output-controlled")
+    _add_data_options(p)
+    p.add_argument("--period", required=True, help="2023, 2023H1 or 2023H2")
+    p.add_argument("--gemeente", help="gemeentecode (4 digits) to compare")
+    p.add_argument("--compare", choices=["stedelijkheid", "grootte", "jeugdregio"],
+                   help="comparison group of --gemeente")
+    p.add_argument("--reference", help="gemeente reference CSV (default: gemeenten.csv in the "
+                   "data root's parent folder)")
+    p.add_argument("--settings", help="settings TOML (default: JEUGDKIT_SETTINGS)")
+    p.add_argument("--out", required=True, help="output folder")
+    p.set_defaults(func=_lazy("jeugdkit.trajectories", "cli_trajecten"))
 
     p = sub.add_parser("synth", help="write a synthetic RA tree (see `jeugdkit synth --help`)",
                        add_help=False)

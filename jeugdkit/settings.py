@@ -67,6 +67,17 @@ class Analysis:
     uitval_broad: tuple[str, ...] = ("02", "03", "04", "05")
     herhaald_beroep_lookback_years: int = 5
     transition_window_months: int = 12
+    # ---- trajectories and outcomes (jeugdkit.trajectories, docs/trajectories.md)
+    herhaald_beroep_anchor: str = "periode"
+    """StatLine herhaald beroep looks back `herhaald_beroep_lookback_years` from the period's
+    first day (`periode`, CBS wording) or from each traject's start (`start`)."""
+    imputed_end_from: int = 2020
+    """From this year CBS imputes missing end dates (reason then empty: `onbekend`)."""
+    duration_unknown_end: str = "gebeurtenis"
+    """Kaplan-Meier: a closed traject with end reason onbekend from `imputed_end_from` on
+    (possibly a CBS-imputed end) is an event (`gebeurtenis`) or censored (`gecensureerd`)."""
+    duration_quantiles: tuple[int, ...] = (25, 50, 75)
+    """Kaplan-Meier duration percentiles released (never 0 or 100: no minimum or maximum)."""
     # ---- population and linked background (jeugdkit.population, docs/population.md)
     hulpvorm_groups: tuple[tuple[str, tuple[str, ...]], ...] = (
         ("wijkteam", ("01",)),
@@ -105,6 +116,36 @@ class Analysis:
         "JGDRECLASSERINGBUS")
     """Datasets whose absence (or absent year) gives an `onbekend`/NA column and a note instead of
     an error. GBAPERSOONTAB, GBAADRESOBJECTBUS, VSLGWBTAB and JGDHULPBUS are always required."""
+    # ---- trap 2: the deep dive (jeugdkit.deepdive, docs/deepdive.md)
+    deepdive_outcome: str = "jeugdhulp"
+    """Default outcome of the deep dive (a boolean column of the population frame)."""
+    deepdive_covariates: tuple[str, ...] = ("eenouder", "bijstand", "inkomen_kwintiel",
+                                            "speciaal_onderwijs", "opleiding_ouders")
+    """Background of the full-composition model, on top of the age x sex cells."""
+    deepdive_references: tuple[tuple[str, str], ...] = (
+        ("eenouder", "nee"), ("bijstand", "nee"), ("inkomen_kwintiel", "5"),
+        ("speciaal_onderwijs", "nee"), ("opleiding_ouders", "hoog"),
+        ("migratieachtergrond", "nederlandse_achtergrond"), ("typhh", "5"))
+    """Reference level of each covariate (the others get a dummy)."""
+    oe_interval: float = 0.95
+    """Coverage of the exact Poisson interval of O/E."""
+    funnel_limits: tuple[float, ...] = (0.95, 0.998)
+    """Funnel-plot control limits (two-sided coverage)."""
+    funnel_signal: float = 0.998
+    """A gemeente gets signaal hoger/lager outside the funnel limit of this coverage (the
+    99.8% "alarm" limit: at 95% about 17 of 342 gemeenten would signal by chance)."""
+    funnel_winsor: float = 0.1
+    """Share of z-scores winsorised at each end when estimating over-dispersion."""
+    funnel_overdispersion_alpha: float = 0.05
+    """The over-dispersion test's level: below it the funnel limits are widened."""
+    deepdive_cluster: str = "huishouden"
+    """Clusters for standard errors and the bootstrap: `huishouden` or `gemeentecode`."""
+    bootstrap_replicates: int = 200
+    """Replicates of the decomposition's cluster bootstrap."""
+    decompose_cells: tuple[str, ...] = ("leeftijdsgroep", "geslacht", "typhh")
+    """Cells of the Kitagawa decomposition."""
+    panel_lag_years: int = 1
+    """Panel: wijkteam share in Y - lag against the met-verblijf share in Y."""
 
 
 @dataclass(frozen=True)

@@ -25,10 +25,10 @@ import pandas as pd
 
 from jeugdkit.errors import JeugdkitError
 from jeugdkit.population import IN_POPULATION
+from jeugdkit.scope import GROUP, NATIONAL, Scope
 from jeugdkit.settings import DEFAULT, Settings
-from jeugdkit.spells import active_on, within
+from jeugdkit.spells import within
 
-NATIONAL = "NL"
 UNITS = ("jongeren", "trajecten")
 STROOM = ("beginstand", "instroom", "uitstroom", "eindstand")
 REFERENCE_COLUMNS = ("gemeentecode", "gemeentenaam", "inwoners", "stedelijkheid", "jeugdregio",
@@ -216,31 +216,49 @@ def gebruik(pop, unit: str = "jongeren", gemeente: str | None = None,
                      {"hulpvorm_groep": _groep_levels(settings)})
 
 
-def _stroom_long(pop, gemeente: str | None) -> pd.DataFrame:
-    """Return one row per (traject, stroom) it belongs to."""
-    t = period_trajecten(pop, gemeente)
-    p = pop.period
-    masks = {"beginstand": active_on(t["begin"], t["eind"], p.peildatum),
-             "instroom": within(t["begin"], p.peildatum, p.einde),
-             "uitstroom": within(t["eind"], p.peildatum, p.einde),
-             "eindstand": active_on(t["begin"], t["eind"], p.einde)}
-    return pd.concat([t[m].assign(stroom=s) for s, m in masks.items()], ignore_index=True)
+def stroom_flags(t: pd.DataFrame, period) -> dict[str, np.ndarray]:
+    """Return the CBS stock-and-flow membership of trajecten overlapping the period.
+
+    beginstand: begun before the peildatum (and not ended before it); instroom: begun in the
+    period; uitstroom: ended in the period; eindstand: not ended by the period's last day
+    (ends later, or open). Every traject of the period is in exactly one of beginstand and
+    instroom, and in exactly one of uitstroom and eindstand, so in unit trajecten
+    eindstand = beginstand + instroom - uitstroom.
+    """
+    begin, eind = t["begin"], t["eind"]
+    before = (begin < period.peildatum).to_numpy()
+    ended = np.asarray(within(eind, period.peildatum, period.einde), dtype=bool)
+    return {"beginstand": before, "instroom": ~before, "uitstroom": ended,
+            "eindstand": ~ended}
 
 
 def stroom(pop, unit: str = "trajecten", gemeente: str | None = None,
            settings: Settings | None = None) -> pd.DataFrame:
-    """Return stock and flow by hulpvorm: beginstand (active on the peildatum), instroom (begun
-    in the period), uitstroom (ended in the period), eindstand (active on the last day).
+    """Return stock and flow by hulpvorm (CBS definitions, see :func:`stroom_flags`).
 
-    Columns hulpvorm (code or ``totaal``), stroom, aantal.
+    Columns hulpvorm (code or ``totaal``), beginstand, instroom, uitstroom, eindstand. In unit
+    jongeren a youth counts once per hulpvorm and once in ``totaal`` for each stroom.
+
+    Example
+    -------
+    >>> stroom(pop).set_index("hulpvorm").loc["totaal"]
     """
     settings = settings or DEFAULT
     _check_unit(unit)
-    long = _stroom_long(pop, gemeente)
-    out = _tabulate(long, ["stroom", "hulpvorm"], unit, settings.output_control.total_label,
-                    {"stroom": list(STROOM)})
-    out = out[out["stroom"] != settings.output_control.total_label]
-    return out[["hulpvorm", "stroom", "aantal"]].reset_index(drop=True)
+    total = settings.output_control.total_label
+    t = period_trajecten(pop, gemeente)
+    flags = stroom_flags(t, pop.period)
+    columns = {}
+    for name, mask in flags.items():
+        sub = t[mask]
+        g = sub.groupby("hulpvorm", sort=True)
+        per = g["rin"].nunique() if unit == "jongeren" else g.size()
+        per[total] = sub["rin"].nunique() if unit == "jongeren" else len(sub)
+        columns[name] = per
+    out = pd.DataFrame(columns).fillna(0).astype("Int64")
+    codes = sorted(c for c in out.index if c != total) + [total]
+    out = out.reindex(codes).rename_axis("hulpvorm").reset_index()
+    return out[["hulpvorm", *STROOM]]
 
 
 # ----------------------------------------------------------------------------- comparison
@@ -310,183 +328,459 @@ def comparison_group(ref: pd.DataFrame, gemeente: str, by="stedelijkheid",
 
 
 # ----------------------------------------------------------------------------- release
-def _yes_no(values: np.ndarray) -> np.ndarray:
-    return np.where(values, "ja", "nee")
+CBS_AGE_GROUPS = ("0-3", "4-11", "12-17", "18-22")
+"""Age groups of the indicator tables (fixed: the 0-17 and 12-22 bounds are CBS's)."""
+YES, NO = "ja", "nee"
+UNKNOWN_GROUP = "groep_onbekend"
+"""Dimension code of the hulpvorm group `onbekend` in the linked trajecten tables (a hulpvorm
+code `onbekend` sits below it, so the two need different codes)."""
 
 
-def _released_indicators(run, pop, groups, settings, label) -> pd.DataFrame:
-    """Return indicators from counts released through `run` (NA where suppressed)."""
-    a = settings.analysis
-    total = settings.output_control.total_label
-    c = _person_counts(pop.frame, a)
-    minors = c[c["jongeren_0_17"] == 1]
-    older = c[c["jongeren_12_22"] == 1]
-    hier = None
-    if groups:
-        group_of = {}
-        for g, codes in groups.items():
-            group_of.update({str(code): f"groep:{g}" for code in codes})
-        hier = {"gemeentecode": {code: group_of.get(code, "groep:overig")
-                                 for code in sorted(c["gemeentecode"].unique())}}
-    d_hulp = pd.DataFrame({"gemeentecode": minors["gemeentecode"],
-                           "jeugdhulp": _yes_no(minors["jeugdhulp_0_17"] == 1),
-                           "met_verblijf": _yes_no(minors["met_verblijf_0_17"] == 1)})
-    d_jb = pd.DataFrame({"gemeentecode": minors["gemeentecode"],
-                         "jeugdbescherming": _yes_no(minors["jeugdbescherming_0_17"] == 1),
-                         "jb_met_verblijf": _yes_no(minors["jb_met_verblijf_0_17"] == 1)})
-    d_jr = pd.DataFrame({"gemeentecode": older["gemeentecode"],
-                         "jeugdreclassering": _yes_no(older["jeugdreclassering_12_22"] == 1)})
-    yn = ["ja", "nee"]
-    pop0 = f"jongeren-0-17-{label}"
-    t_hulp, t_jb = run.freq_tables([
-        dict(data=d_hulp, dims=["gemeentecode", "jeugdhulp", "met_verblijf"],
-             name="ind_jeugdhulp", unit="jongeren", population=pop0,
-             hierarchies=hier, levels={"jeugdhulp": yn, "met_verblijf": yn},
-             structural=pd.DataFrame({"jeugdhulp": ["nee"], "met_verblijf": ["ja"]}),
-             description="indicator counts: jeugdhulp and met verblijf, 0-17"),
-        dict(data=d_jb, dims=["gemeentecode", "jeugdbescherming", "jb_met_verblijf"],
-             name="ind_jeugdbescherming", unit="jongeren", population=pop0,
-             hierarchies=hier, levels={"jeugdbescherming": yn, "jb_met_verblijf": yn},
-             structural=pd.DataFrame({"jeugdbescherming": ["nee"], "jb_met_verblijf": ["ja"]}),
-             description="indicator counts: jeugdbescherming, also met verblijf, 0-17"),
-    ])
-    t_jr = run.freq_table(d_jr, ["gemeentecode", "jeugdreclassering"], name="ind_jeugdreclassering",
-                          unit="jongeren", population=f"jongeren-12-22-{label}",
-                          hierarchies=hier, levels={"jeugdreclassering": yn},
-                          description="indicator counts: jeugdreclassering, 12-22")
-
-    def pick(table, **codes) -> pd.Series:
-        m = np.ones(len(table), dtype=bool)
-        for d, v in codes.items():
-            m &= (table[d].astype(str) == v).to_numpy()
-        return table[m].set_index("gemeentecode")["aantal"]
-
-    cols = {
-        "jongeren_0_17": pick(t_hulp, jeugdhulp=total, met_verblijf=total),
-        "jeugdhulp_0_17": pick(t_hulp, jeugdhulp="ja", met_verblijf=total),
-        "met_verblijf_0_17": pick(t_hulp, jeugdhulp="ja", met_verblijf="ja"),
-        "jeugdbescherming_0_17": pick(t_jb, jeugdbescherming="ja", jb_met_verblijf=total),
-        "jb_met_verblijf_0_17": pick(t_jb, jeugdbescherming="ja", jb_met_verblijf="ja"),
-        "jongeren_12_22": pick(t_jr, jeugdreclassering=total),
-        "jeugdreclassering_12_22": pick(t_jr, jeugdreclassering="ja"),
-    }
-    out = pd.DataFrame(cols)
-    out.index = out.index.astype(str)
-    out = out.reset_index().rename(columns={"index": "gemeentecode"})
-    out = out[out["gemeentecode"] != "groep:overig"]
-    is_group = out["gemeentecode"].str.startswith("groep:")
-    out["groep"] = np.where(is_group, out["gemeentecode"].str.removeprefix("groep:"), "")
-    out["gemeentecode"] = np.where(is_group, "", out["gemeentecode"].replace(total, NATIONAL))
-    out = _add_rates(out)
-    first = ["gemeentecode", "groep"] if groups else ["gemeentecode"]
-    return out[first + list(INDICATOR_COLUMNS)]
+def _cbs_age_group(age: np.ndarray) -> np.ndarray:
+    idx = np.searchsorted(np.array([4, 12, 18]), age, side="right")
+    return np.asarray(CBS_AGE_GROUPS, dtype=object)[idx]
 
 
-def _release_by_person(run, data, dims, split, *, name, label, settings, levels):
-    """Release a unit-jongeren table in which `split` does not partition the youths: one
-    freq_table per value of `split` (and its total), each over its own population."""
-    total = settings.output_control.total_label
-    parts = []
-    values = [*levels, *sorted(set(data[split].astype(str)) - set(levels)), total]
-    for value in values:
-        sub = data if value == total else data[data[split].astype(str) == value]
-        persons = sub.drop_duplicates(["rin", *dims])
-        if persons.empty:
-            if not dims:
-                parts.append(pd.DataFrame({"aantal": [0], split: [value]}))
-            continue
-        if dims:
-            persons = persons[["rin", *dims]]
-            table = run.freq_table(persons.drop(columns="rin"), dims,
-                                   name=f"{name}_{value}", unit="jongeren",
-                                   population=f"{name}-{label}-{split}={value}",
-                                   description=f"{name}, {split} = {value}")
-        else:
-            table = run.freq_table(pd.DataFrame({"alle": ["alle"] * len(persons)}), ["alle"],
-                                   name=f"{name}_{value}", unit="jongeren",
-                                   population=f"{name}-{label}-{split}={value}")
-            table = table[table["alle"] == total].drop(columns="alle")
-        parts.append(table.assign(**{split: value}))
-    return pd.concat(parts, ignore_index=True)
+def _yn(mask: np.ndarray) -> np.ndarray:
+    return np.where(mask, YES, NO)
 
 
-def release_tables(pop, out, *, groups: dict | None = None, gemeente: str | None = None,
-                   unit: str | None = None, settings: Settings | None = None,
-                   run_name: str | None = None) -> dict[str, pd.DataFrame]:
-    """Release indicators and the standard tables through one ExportSession; return them.
+def _aggregate(data: pd.DataFrame, dims: list[str]) -> pd.DataFrame:
+    """Return one row per combination with its count (freq_table's ``count=`` input)."""
+    return data.groupby(dims, sort=False, observed=True).size().rename("aantal").reset_index()
 
-    Writes ``indicators.csv``, ``instroom_verwijzer.csv``, ``gebruik_leeftijd_geslacht.csv``,
-    ``stroom.csv`` and the export log (results.json, summary.md, checksums) to `out`.
-    `unit` overrides the default unit of the standard tables (instroom and stroom:
-    trajecten; gebruik: jongeren). Suppressed counts are empty; a percentage is empty when
-    its numerator or denominator is.
+
+def _publish_where(scope: Scope, rule):
+    """Return a publish function: the scope's rows and the cells `rule(frame)` allows."""
+    def publish(cells: pd.DataFrame) -> np.ndarray:
+        return scope.published(cells) & np.asarray(rule(cells), dtype=bool)
+    return publish
+
+
+def _at(cells: pd.DataFrame, **codes) -> np.ndarray:
+    m = np.ones(len(cells), dtype=bool)
+    for d, v in codes.items():
+        m &= (cells[d].astype(str) == v).to_numpy()
+    return m
+
+
+class _Release:
+    """The trap-1 release of one population: every table through one ExportSession.
+
+    Two populations carry the linked tables (docs/tables.md, "Release"): ``jongeren-<period>``
+    (the youths 0-22: indicators, wijk indicators and every table in unit jongeren) and
+    ``trajecten-<period>`` (trajecten overlapping the period: every table in unit trajecten).
+    Each population's tables are suppressed jointly in one call; they share cells through
+    common codes (a youth-count table is ``gemeentecode x ... x <flag>`` with the flag ``ja`` or
+    ``nee``, so the 0-3-year-olds with jeugdhulp of the indicator and gebruik tables are one
+    cell).
+    """
+
+    INDICATOR_TABLES = ("jeugdhulp", "jeugdbescherming", "jeugdreclassering")
+
+    def __init__(self, pop, run, scope: Scope, settings: Settings):
+        self.pop, self.run, self.scope, self.settings = pop, run, scope, settings
+        self.total = settings.output_control.total_label
+        self.label = pop.period.label
+        self.p_persons = f"jongeren-{self.label}"
+        self.p_trajecten = f"trajecten-{self.label}"
+        unknown = settings.analysis.unknown_label
+        f = pop.frame
+
+        def text(col):
+            return f[col].astype(object).where(f[col].notna(), unknown).astype(str).to_numpy()
+
+        self.persons = pd.DataFrame({
+            "rin": f["rin"].to_numpy(),
+            "gemeente": f["gemeentecode"].astype(str).to_numpy(),
+            "wijk": text("wijkcode") if "wijkcode" in f.columns else unknown,
+            "leeftijdsgroep": text("leeftijdsgroep"),
+            "cbs_leeftijd": _cbs_age_group(f["leeftijd"].to_numpy()),
+            "geslacht": text("geslacht"),
+        })
+        self.age = f["leeftijd"].to_numpy()
+        self.flags = {name: _flag(f, name) for name in
+                      ("jeugdhulp", "jeugdhulp_wijkteam", "jeugdhulp_overig_zonder_verblijf",
+                       "jeugdhulp_met_verblijf", "jeugdbescherming", "jeugdreclassering")}
+        self.age_levels = [f"{lo}-{hi}" for lo, hi in settings.analysis.age_groups]
+        self.same_ages = tuple(self.age_levels) == CBS_AGE_GROUPS
+        self.groups = [g for g, _ in settings.analysis.hulpvorm_groups]
+        self.specs: list[dict] = []
+
+    # -- youth-count tables -----------------------------------------------------------------
+    def _geo(self, scope: Scope, wijk: bool):
+        """Return (leaf codes per youth, hierarchies, levels, rows-to-publish function)."""
+        p = self.persons
+        if wijk:
+            own = (p["gemeente"] == scope.gemeente).to_numpy()
+            geo = np.where(own, p["wijk"].to_numpy(dtype=object),
+                           scope.leaves(p["gemeente"]).to_numpy())
+            wijken = sorted(set(p.loc[own, "wijk"]))
+            hier = {"gemeentecode": {**{w: scope.gemeente for w in wijken},
+                                     **(scope.hierarchy() or {}).get("gemeentecode", {})}}
+
+            def rows(cells):
+                return cells["gemeentecode"].astype(str).isin(wijken).to_numpy()
+            return geo, hier, {}, rows
+        geo = scope.leaves(p["gemeente"]).to_numpy()
+        return geo, dict(scope.hierarchy(pd.unique(geo)) or {}), scope.levels(), \
+            scope.published
+
+    def youth_spec(self, mask: np.ndarray, name: str, what: str, *, ages: bool = False,
+                   sex: bool = False) -> None:
+        """Queue a table of the youths with `mask`: gemeentecode [x leeftijdsgroep x geslacht].
+
+        Its own population (the youths with `mask`): a youth counts once per cell.
+        """
+        geo, hier, levels, rows = self._geo(self.scope, False)
+        p = self.persons
+        data = pd.DataFrame({"gemeentecode": geo})
+        dims = ["gemeentecode"]
+        if ages:
+            data["leeftijdsgroep"] = p["leeftijdsgroep"].to_numpy()
+            levels = {**levels, "leeftijdsgroep": self.age_levels}
+            dims.append("leeftijdsgroep")
+        if sex:
+            data["geslacht"] = p["geslacht"].to_numpy()
+            levels = {**levels, "geslacht": ["1", "2"]}
+            dims.append("geslacht")
+        self.specs.append(dict(
+            data=_aggregate(data[mask], dims), dims=dims, count="aantal", name=name,
+            unit="jongeren", population=f"{name}-{self.label}", hierarchies=hier,
+            levels=levels, description=what, publish=rows))
+
+    def indicator_specs(self, scope: Scope, prefix: str, wijk: bool = False) -> None:
+        """Queue the indicator tables: gemeentecode x flag x flag over the 0-17s (one
+        population: protected jointly) and gemeentecode x flag over the 12-22s."""
+        geo, hier, levels, rows = self._geo(scope, wijk)
+        f = self.flags
+        minor = self.age <= self.settings.analysis.minor_age_max
+        older = self.age >= self.settings.analysis.jeugdreclassering_age_min
+        pop0 = f"jongeren-0-17-{self.label}" + (f"-wijk-{scope.gemeente}" if wijk else "")
+        pop12 = f"jongeren-12-22-{self.label}" + (f"-wijk-{scope.gemeente}" if wijk else "")
+        verblijf = f["jeugdhulp"] & f["jeugdhulp_met_verblijf"]
+
+        def nested(outer, inner):
+            # one dimension: nee | ja -> {zonder_verblijf, met_verblijf}, so a small
+            # met-verblijf cell is paired with its zonder-verblijf sibling, not the total
+            return np.where(~outer, NO, np.where(inner, "met_verblijf", "zonder_verblijf"))
+
+        nest = {"zonder_verblijf": YES, "met_verblijf": YES}
+        tables = [
+            (minor, pop0, "jeugdhulp", nested(f["jeugdhulp"], verblijf), nest,
+             "0-17: youths, with jeugdhulp (ja), of whom met verblijf"),
+            (minor, pop0, "jeugdbescherming",
+             nested(f["jeugdbescherming"], f["jeugdbescherming"] & verblijf), nest,
+             "0-17: with jeugdbescherming (ja), of whom also jeugdhulp met verblijf"),
+            (older, pop12, "jeugdreclassering", _yn(f["jeugdreclassering"]), {},
+             "12-22: youths, with jeugdreclassering"),
+        ]
+        for sel, population, name, codes, nesting, what in tables:
+            data = pd.DataFrame({"gemeentecode": geo[sel], name: codes[sel]})
+            dims = ["gemeentecode", name]
+            leaves = [NO, *nesting] if nesting else [YES, NO]
+            self.specs.append(dict(
+                data=_aggregate(data, dims), dims=dims, count="aantal",
+                name=f"{prefix}_{name}", unit="jongeren", population=population,
+                hierarchies={**hier, **({name: nesting} if nesting else {})},
+                levels={**levels, name: leaves}, description=f"indicator counts {what}",
+                publish=rows))
+
+    def release(self) -> dict[str, pd.DataFrame]:
+        """Suppress every queued youth table jointly; return them by name."""
+        names = [s["name"] for s in self.specs]
+        tables = self.run.freq_tables(self.specs) if self.specs else []
+        self.specs = []
+        return dict(zip(names, tables))
+
+    def indicators(self, tables: dict, prefix: str, column: str = "gemeentecode"
+                   ) -> pd.DataFrame:
+        """Return the indicator frame (one row per published gemeente) from released tables."""
+        tot = self.total
+
+        def pick(name, **codes) -> pd.Series:
+            t = tables[f"{prefix}_{name}"]
+            return t[_at(t, **codes)].set_index("gemeentecode")["aantal"]
+
+        out = pd.DataFrame({
+            "jongeren_0_17": pick("jeugdhulp", jeugdhulp=tot),
+            "jeugdhulp_0_17": pick("jeugdhulp", jeugdhulp=YES),
+            "met_verblijf_0_17": pick("jeugdhulp", jeugdhulp="met_verblijf"),
+            "jeugdbescherming_0_17": pick("jeugdbescherming", jeugdbescherming=YES),
+            "jb_met_verblijf_0_17": pick("jeugdbescherming", jeugdbescherming="met_verblijf"),
+            "jongeren_12_22": pick("jeugdreclassering", jeugdreclassering=tot),
+            "jeugdreclassering_12_22": pick("jeugdreclassering", jeugdreclassering=YES),
+        })
+        out.index = out.index.astype(str).where(out.index.astype(str) != tot, NATIONAL)
+        out = out.rename_axis(column).reset_index()
+        for c in COUNTS:
+            out[c] = out[c].astype("Int64")
+        out = _add_rates(out)
+        return out[[column, *INDICATOR_COLUMNS]]
+
+    def youths_with(self, t: pd.DataFrame, mask: np.ndarray) -> np.ndarray:
+        """Return a per-youth mask: the youth has at least one traject of `t[mask]`."""
+        rins = pd.unique(t.loc[mask, "rin"])
+        return self.persons["rin"].isin(rins).to_numpy()
+
+    # -- trajecten ----------------------------------------------------------------------------
+    def trajecten(self) -> pd.DataFrame:
+        """Return the period's trajecten with the youth's gemeente leaf and group codes."""
+        t = period_trajecten(self.pop)
+        t["gemeente"] = t["gemeentecode"].astype(str)
+        t["gemeentecode"] = self.scope.leaves(t["gemeente"]).to_numpy()
+        unknown = self.settings.analysis.unknown_label
+        t["groep"] = t["hulpvorm_groep"].replace(unknown, UNKNOWN_GROUP)
+        flags = stroom_flags(t, self.pop.period)
+        t["start"] = np.where(flags["instroom"], "in", "voor")
+        t["afloop"] = np.where(flags["uitstroom"], "in", "na")
+        return t
+
+
+def _rename_group(frame: pd.DataFrame, column: str, unknown: str) -> pd.DataFrame:
+    frame[column] = frame[column].astype(str).replace(UNKNOWN_GROUP, unknown)
+    return frame
+
+
+def release_tables(pop, out, *, scope: Scope | None = None, groups: dict | None = None,
+                   gemeente: str | None = None, unit: str | None = None,
+                   settings: Settings | None = None, run_name: str | None = None,
+                   wijken: bool = True, figures: bool = True,
+                   run_timestamp: str | None = None) -> dict[str, pd.DataFrame]:
+    """Release the trap-1 indicators and standard tables through one ExportSession.
+
+    ``scope`` (or ``gemeente`` and ``groups``, see :class:`jeugdkit.scope.Scope`): which
+    gemeenten the files show: every gemeente and NL, or one gemeente, its comparison group
+    (``gemeentecode`` = ``groep``) and NL. `unit` overrides the default unit of the standard
+    tables (instroom and stroom: trajecten; gebruik: jongeren).
+
+    Writes to `out`: ``indicators.csv``, ``instroom_verwijzer.csv``,
+    ``gebruik_leeftijd_geslacht.csv``, ``stroom.csv``; with a gemeente also
+    ``indicators_gemeenten.csv`` (every gemeente, for the distribution), ``positie.csv``,
+    ``indicators_wijk.csv`` (wijken of the gemeente) and two figures; and the export log in
+    ``out/log``. Suppressed counts are empty; a percentage is empty when its numerator or
+    denominator is. Returns the frames by file name (without ``.csv``).
     """
     from jeugdkit.output import ExportSession
     settings = settings or DEFAULT
-    label = pop.period.label
-    run = ExportSession(run_name or f"tables-{label}", settings=settings)
-    released = {"indicators": _released_indicators(run, pop, groups, settings, label)}
-
-    t = period_trajecten(pop, gemeente)
-    groep_levels = _groep_levels(settings)
-    p = pop.period
-    ins = t[within(t["begin"], p.peildatum, p.einde)]
-    u_ins = unit or "trajecten"
-    u_geb = unit or "jongeren"
-    u_str = unit or "trajecten"
+    scope = scope or Scope.from_groups(gemeente, groups)
+    total = settings.output_control.total_label
+    unknown = settings.analysis.unknown_label
+    run = ExportSession(run_name or f"tables-{pop.period.label}", settings=settings,
+                        run_timestamp=run_timestamp)
+    rel = _Release(pop, run, scope, settings)
+    released: dict[str, pd.DataFrame] = {}
+    u_ins, u_geb, u_str = unit or "trajecten", unit or "jongeren", unit or "trajecten"
     for u in (u_ins, u_geb, u_str):
         _check_unit(u)
+    t = rel.trajecten()
+    groep_levels = [*rel.groups]
+    all_groups = [*groep_levels, *sorted(set(t["groep"]) - set(groep_levels))]
+    ins_mask = (t["start"] == "in").to_numpy()
+    stroom_masks = stroom_flags(t, pop.period)
+
+    # ---- unit jongeren: one population, every table queued and suppressed jointly
+    wide = Scope(group=scope.group, group_label=scope.group_label)
+    rel.indicator_specs(wide, "ind")
+    if scope.gemeente is not None and wijken:
+        rel.indicator_specs(scope, "wijk", wijk=True)
+    gebruik_flags = {"wijkteam": "jeugdhulp_wijkteam",
+                     "overig_zonder_verblijf": "jeugdhulp_overig_zonder_verblijf",
+                     "met_verblijf": "met_verblijf", total: "jeugdhulp"}
+    if u_geb == "jongeren":
+        for g in [*all_groups, total]:
+            flag = gebruik_flags.get(g, f"jeugdhulp_{g}")
+            if flag == "met_verblijf":
+                mask = rel.flags["jeugdhulp"] & rel.flags["jeugdhulp_met_verblijf"]
+            elif flag in rel.flags:
+                mask = rel.flags[flag]
+            else:
+                mask = rel.youths_with(t, (t["groep"] == g).to_numpy())
+            rel.youth_spec(mask, f"gebruik_{g}", f"youths with jeugdhulp, group {g}",
+                           ages=True, sex=True)
+    if u_ins == "jongeren":
+        for v in [*sorted(set(t.loc[ins_mask, "verwijzer"])), total]:
+            for g in [*all_groups, total]:
+                m = ins_mask.copy()
+                if v != total:
+                    m &= (t["verwijzer"] == v).to_numpy()
+                if g != total:
+                    m &= (t["groep"] == g).to_numpy()
+                rel.youth_spec(rel.youths_with(t, m), f"instroom_{v}_{g}",
+                               f"youths with instroom, verwijzer {v}, {g}")
+    if u_str == "jongeren":
+        for h in [*sorted(set(t["hulpvorm"])), total]:
+            for name, mask in stroom_masks.items():
+                m = mask if h == total else mask & (t["hulpvorm"] == h).to_numpy()
+                rel.youth_spec(rel.youths_with(t, m), f"stroom_{name}_{h}",
+                               f"youths in {name}, hulpvorm {h}")
+    youth = rel.release()
+
+    # ---- unit trajecten: one population, linked through gemeentecode and hulpvorm codes
+    specs = []
+    geo_hier = scope.hierarchy(t["gemeentecode"].unique()) or {}
+    geo_levels = scope.levels()
     if u_ins == "trajecten":
-        released["instroom_verwijzer"] = run.freq_table(
-            ins, ["verwijzer", "hulpvorm_groep"], name="instroom", unit="trajecten",
-            population=f"trajecten-instroom-{label}", levels={"hulpvorm_groep": groep_levels})
+        dims = ["gemeentecode", "verwijzer", "hulpvorm"]
+        specs.append(dict(
+            data=_aggregate(t[ins_mask].assign(hulpvorm=t.loc[ins_mask, "groep"]), dims),
+            dims=dims, count="aantal", name="tr_instroom", unit="trajecten",
+            population=f"{rel.p_trajecten}-instroom", hierarchies=geo_hier,
+            levels={**geo_levels, "hulpvorm": groep_levels}, publish=scope.published,
+            description="trajecten begun in the period by verwijzer x hulpvorm group"))
+    if u_geb == "trajecten":
+        dims = ["gemeentecode", "leeftijdsgroep", "geslacht", "hulpvorm"]
+        specs.append(dict(
+            data=_aggregate(t.assign(hulpvorm=t["groep"]), dims), dims=dims, count="aantal",
+            name="tr_gebruik", unit="trajecten", population=rel.p_trajecten,
+            hierarchies=geo_hier, levels={**geo_levels, "hulpvorm": groep_levels},
+            publish=scope.published,
+            description="trajecten in the period by age group x sex x hulpvorm group"))
+    if u_str == "trajecten":
+        dims = ["gemeentecode", "hulpvorm", "start", "afloop"]
+        codes = sorted(set(t["hulpvorm"]))
+        group_of = dict(zip(t["hulpvorm"], t["groep"]))
+        group_codes = set(t["groep"])
+        specs.append(dict(
+            data=_aggregate(t, dims), dims=dims, count="aantal", name="tr_stroom",
+            unit="trajecten", population=rel.p_trajecten,
+            hierarchies={**geo_hier, "hulpvorm": {c: group_of[c] for c in codes
+                                                   if group_of[c] != c}},
+            levels={**geo_levels, "hulpvorm": codes, "start": ["voor", "in"],
+                    "afloop": ["in", "na"]},
+            publish=_publish_where(scope, lambda c: (
+                _at(c, afloop=total) ^ _at(c, start=total))
+                & ~c["hulpvorm"].astype(str).isin(group_codes).to_numpy()),
+            description="trajecten in the period by hulpvorm: begun before/in the period x "
+                        "ended in/after the period"))
+    traj = dict(zip([s["name"] for s in specs], run.freq_tables(specs))) if specs else {}
+
+    # ---- indicators
+    ind_sources = [f"ind_{name}" for name in _Release.INDICATOR_TABLES]
+    how = "counts from the released tables; pct = 100 * teller / noemer, rounded to 2 decimals"
+    all_ind = rel.indicators(youth, "ind")
+    shown = scope.rows(pop.frame["gemeentecode"].astype(str).unique())
+    ind = all_ind.set_index("gemeentecode").reindex(shown).rename_axis("gemeentecode")
+    released["indicators"] = run.release_derived(ind.reset_index(), sources=ind_sources,
+                                                 name="indicators", how=how)
+    if scope.gemeente is not None:
+        gem = all_ind[~all_ind["gemeentecode"].isin([NATIONAL, GROUP])]
+        released["indicators_gemeenten"] = run.release_derived(
+            gem, sources=ind_sources, name="indicators_gemeenten", how=how,
+            description="every gemeente, for the distribution and the position")
+        released["positie"] = run.release_derived(
+            position(gem, scope.gemeente), sources=["indicators_gemeenten"], name="positie",
+            how="rank and percentiles over the gemeenten whose rate is released")
+        if wijken:
+            wijk = rel.indicators(youth, "wijk", column="wijkcode")
+            wijk = wijk[wijk["wijkcode"] != NATIONAL]
+            released["indicators_wijk"] = run.release_derived(
+                wijk, sources=[f"wijk_{name}" for name in _Release.INDICATOR_TABLES],
+                name="indicators_wijk", how=how,
+                description=f"wijken of gemeente {scope.gemeente}")
+
+    # ---- instroom_verwijzer
+    if u_ins == "trajecten":
+        tab = traj["tr_instroom"].rename(columns={"hulpvorm": "hulpvorm_groep"})
+        frame = scope.publish(tab)
     else:
         parts = []
-        total = settings.output_control.total_label
-        for v in [*sorted(set(ins["verwijzer"])), total]:
-            sub = ins if v == total else ins[ins["verwijzer"] == v]
-            part = _release_by_person(run, sub, [], "hulpvorm_groep",
-                                      name=f"instroom_v{v}", label=label, settings=settings,
-                                      levels=groep_levels)
-            parts.append(part.assign(verwijzer=v))
-        released["instroom_verwijzer"] = pd.concat(parts, ignore_index=True)
-    if u_geb == "jongeren":
-        released["gebruik_leeftijd_geslacht"] = _release_by_person(
-            run, t, ["leeftijdsgroep", "geslacht"], "hulpvorm_groep", name="gebruik",
-            label=label, settings=settings, levels=groep_levels)
-    else:
-        released["gebruik_leeftijd_geslacht"] = run.freq_table(
-            t, ["leeftijdsgroep", "geslacht", "hulpvorm_groep"], name="gebruik",
-            unit="trajecten", population=f"trajecten-{label}",
-            levels={"hulpvorm_groep": groep_levels})
-    long = _stroom_long(pop, gemeente)
-    parts = []
-    for s in STROOM:
-        sub = long[long["stroom"] == s]
-        if u_str == "trajecten":
-            table = run.freq_table(sub, ["hulpvorm"], name=f"stroom_{s}", unit="trajecten",
-                                   population=f"trajecten-{s}-{label}")
-        else:
-            table = run.freq_table(sub.drop_duplicates(["rin", "hulpvorm"])
-                                   .drop(columns="rin"), ["hulpvorm"], name=f"stroom_{s}",
-                                   unit="jongeren", population=f"jongeren-{s}-{label}")
-        parts.append(table.assign(stroom=s))
-    released["stroom"] = pd.concat(parts, ignore_index=True)
+        for v in [*sorted(set(t.loc[ins_mask, "verwijzer"])), total]:
+            for g in [*all_groups, total]:
+                part = scope.publish(youth[f"instroom_{v}_{g}"])
+                parts.append(part.assign(verwijzer=v, hulpvorm_groep=g))
+        frame = pd.concat(parts, ignore_index=True)
+    frame = frame[["gemeentecode", "verwijzer", "hulpvorm_groep", "aantal"]].copy()
+    released["instroom_verwijzer"] = _rename_group(frame, "hulpvorm_groep", unknown)
 
-    columns = {"instroom_verwijzer": ["verwijzer", "hulpvorm_groep", "aantal"],
-               "gebruik_leeftijd_geslacht": ["leeftijdsgroep", "geslacht", "hulpvorm_groep",
-                                             "aantal"],
-               "stroom": ["hulpvorm", "stroom", "aantal"]}
-    for name, cols in columns.items():
-        frame = released[name][cols].copy()
-        frame["aantal"] = frame["aantal"].astype("Int64")
-        released[name] = frame.reset_index(drop=True)
+    # ---- gebruik_leeftijd_geslacht
+    if u_geb == "trajecten":
+        frame = scope.publish(traj["tr_gebruik"].rename(columns={"hulpvorm": "hulpvorm_groep"}))
+    else:
+        parts = []
+        for g in [*all_groups, total]:
+            part = scope.publish(youth[f"gebruik_{g}"])
+            parts.append(part.assign(hulpvorm_groep=g))
+        frame = pd.concat(parts, ignore_index=True)
+    frame = frame[["gemeentecode", "leeftijdsgroep", "geslacht", "hulpvorm_groep",
+                   "aantal"]].copy()
+    released["gebruik_leeftijd_geslacht"] = _rename_group(frame, "hulpvorm_groep", unknown)
+
+    # ---- stroom (wide)
+    if u_str == "trajecten":
+        tab = traj["tr_stroom"]
+        pick = {"beginstand": dict(start="voor", afloop=total),
+                "instroom": dict(start="in", afloop=total),
+                "uitstroom": dict(start=total, afloop="in"),
+                "eindstand": dict(start=total, afloop="na")}
+        cols = [tab[_at(tab, **codes)].set_index(["gemeentecode", "hulpvorm"])["aantal"]
+                .rename(name) for name, codes in pick.items()]
+        frame = scope.publish(pd.concat(cols, axis=1).reset_index())
+    else:
+        rows = []
+        for h in [*sorted(set(t["hulpvorm"])), total]:
+            cols = [scope.publish(youth[f"stroom_{name}_{h}"])
+                    .set_index("gemeentecode")["aantal"].rename(name) for name in STROOM]
+            rows.append(pd.concat(cols, axis=1).rename_axis("gemeentecode").reset_index()
+                        .assign(hulpvorm=h))
+        frame = pd.concat(rows, ignore_index=True)
+    frame = frame[["gemeentecode", "hulpvorm", *STROOM]].copy()
+    for c in STROOM:
+        frame[c] = frame[c].astype("Int64")
+    released["stroom"] = frame
+
+    order = {c: i for i, c in enumerate(shown)}
+    for name in ("instroom_verwijzer", "gebruik_leeftijd_geslacht", "stroom"):
+        f = released[name]
+        f["gemeentecode"] = f["gemeentecode"].astype(str)
+        f = f.sort_values("gemeentecode", key=lambda s: s.map(order), kind="stable")
+        released[name] = run.release_derived(
+            f, sources=[o for o in run.outputs if run.outputs[o].type == "table"
+                        and o not in released and not o.startswith(("ind_", "wijk_"))],
+            name=name, how="the published rows of the released tables (tidy, codes as in "
+            "the spec)")
 
     out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    figs = {}
+    if figures and scope.gemeente is not None:
+        from jeugdkit.figures import indicator_figures
+        figs = indicator_figures(run, scope)
     run.write(out / "log")
     for name, frame in released.items():
-        frame.to_csv(out / f"{name}.csv", index=False)
+        frame.to_csv(out / f"{name}.csv", index=False, lineterminator="\n")
+    for name in figs:
+        (out / f"{name}.png").write_bytes((out / "log" / f"{name}.png").read_bytes())
     return released
+
+
+def position(gemeenten: pd.DataFrame, gemeente: str) -> pd.DataFrame:
+    """Return the gemeente's position per indicator among the gemeenten with a released rate.
+
+    Columns: indicator, waarde, rang (1 = highest), aantal_gemeenten, percentielrang (share of
+    the other gemeenten below it, 0-100), p10, p25, mediaan, p75, p90 (over gemeenten). Empty
+    when the gemeente's own rate is suppressed.
+    """
+    rows = []
+    for name, _, _ in INDICATORS:
+        rates = gemeenten.set_index("gemeentecode")[name].astype(float).dropna()
+        row = {"indicator": name, "waarde": np.nan, "rang": pd.NA,
+               "aantal_gemeenten": len(rates)}
+        q = np.percentile(rates, [10, 25, 50, 75, 90]) if len(rates) else [np.nan] * 5
+        row.update(dict(zip(["p10", "p25", "mediaan", "p75", "p90"], np.round(q, 2))))
+        if gemeente in rates.index:
+            v = rates[gemeente]
+            others = rates.drop(gemeente)
+            row["waarde"] = v
+            row["rang"] = int((rates > v).sum()) + 1
+            row["percentielrang"] = (round(100 * float((others < v).mean()), 1)
+                                     if len(others) else np.nan)
+        rows.append(row)
+    out = pd.DataFrame(rows, columns=["indicator", "waarde", "rang", "aantal_gemeenten",
+                                      "percentielrang", "p10", "p25", "mediaan", "p75",
+                                      "p90"])
+    out["rang"] = out["rang"].astype("Int64")
+    return out
 
 
 # ----------------------------------------------------------------------------- CLI
@@ -496,17 +790,28 @@ def cli_tables(args) -> int:
     from jeugdkit.read import Reader
     settings = Settings.load(getattr(args, "settings", None))
     reader = Reader(args.data_root, catalog=args.catalog, cache_dir=args.cache_dir)
+    scope = scope_from_args(args, reader.data_root, settings)
     pop = build_population(reader, args.period, settings=settings)
-    groups = None
-    if args.compare:
-        if not args.gemeente:
-            raise JeugdkitError("--compare needs --gemeente CODE")
-        ref_path = args.reference or default_reference_path(reader.data_root)
-        groups = comparison_group(read_reference(ref_path), args.gemeente, by=args.compare,
-                                  settings=settings)
-    released = release_tables(pop, args.out, groups=groups, unit=args.unit,
-                              gemeente=args.gemeente, settings=settings)
+    released = release_tables(pop, args.out, scope=scope, unit=args.unit, settings=settings)
     for name, frame in released.items():
         print(f"wrote {Path(args.out) / (name + '.csv')} ({len(frame)} rows)")
     print(f"export log in {Path(args.out) / 'log'} (keep it in the RA for the checker)")
     return 0
+
+
+def scope_from_args(args, data_root, settings: Settings | None = None) -> Scope:
+    """Return the Scope of a CLI run: --gemeente with --compare KEY or --groep CODES."""
+    gemeente = getattr(args, "gemeente", None)
+    compare = getattr(args, "compare", None)
+    codes = getattr(args, "groep", None)
+    if (compare or codes) and not gemeente:
+        raise JeugdkitError("--compare/--groep need --gemeente CODE")
+    if gemeente is None:
+        return Scope()
+    if codes:
+        listed = [c.strip() for c in str(codes).split(",") if c.strip()]
+        return Scope(gemeente, group=tuple(listed), group_label="lijst")
+    ref_path = getattr(args, "reference", None) or default_reference_path(data_root)
+    groups = comparison_group(read_reference(ref_path), gemeente, by=compare or "stedelijkheid",
+                              settings=settings)
+    return Scope.from_groups(gemeente, groups)

@@ -3,6 +3,8 @@ default (release through output control)."""
 
 from __future__ import annotations
 
+import json
+
 import pandas as pd
 import pytest
 
@@ -10,6 +12,7 @@ from jeugdkit.periods import Period
 from jeugdkit.population import IN_POPULATION, Population
 from jeugdkit.spells import overlaps
 from jeugdkit.tables import (
+    STROOM,
     comparison_group,
     gebruik,
     indicators,
@@ -18,6 +21,7 @@ from jeugdkit.tables import (
     release_tables,
     size_class,
     stroom,
+    stroom_flags,
 )
 
 T = pd.Timestamp
@@ -125,12 +129,28 @@ def test_gebruik_two_groups_counted_once_each(pop):
 
 
 def test_stroom(pop):
-    s = stroom(pop)
+    s = stroom(pop).set_index("hulpvorm")
     want = {"01": (0, 2, 1, 1), "02": (1, 1, 1, 1), "11": (1, 0, 1, 0), "totaal": (2, 3, 3, 2)}
     for hv, values in want.items():
-        got = tuple(cell(s, hulpvorm=hv, stroom=st)
-                    for st in ("beginstand", "instroom", "uitstroom", "eindstand"))
-        assert got == values, hv
+        assert tuple(s.loc[hv, list(STROOM)]) == values, hv
+
+
+def test_stroom_cbs_boundaries():
+    """Begun on the peildatum: instroom, not beginstand; ended on the last day: uitstroom,
+    not eindstand; so eindstand = beginstand + instroom - uitstroom."""
+    period = Period.parse("2023")
+    rows = [(1, "01", T("2023-01-01"), T("2023-12-31")),   # instroom + uitstroom
+            (2, "01", T("2022-05-01"), T("2023-01-01")),   # beginstand + uitstroom
+            (3, "01", T("2022-05-01"), NAT),               # beginstand + eindstand
+            (4, "01", T("2023-12-31"), T("2024-01-01"))]   # instroom + eindstand
+    t = pd.DataFrame(rows, columns=["rin", "hulpvorm", "begin", "eind"])
+    flags = stroom_flags(t, period)
+    assert list(flags["beginstand"]) == [False, True, True, False]
+    assert list(flags["instroom"]) == [True, False, False, True]
+    assert list(flags["uitstroom"]) == [True, True, False, False]
+    assert list(flags["eindstand"]) == [False, False, True, True]
+    n = {k: int(v.sum()) for k, v in flags.items()}
+    assert n["eindstand"] == n["beginstand"] + n["instroom"] - n["uitstroom"]
 
 
 def test_comparison_group():
@@ -157,22 +177,50 @@ def synthetic_pop(tmp_path_factory):
     return build_population(Reader(tmp / "ra", cache_dir=tmp / "cache"), "2023"), tmp
 
 
-def test_synthetic_release(synthetic_pop, tmp_path):
+def _counts_safe(frame: pd.DataFrame) -> bool:
+    counts = [c for c in frame.columns
+              if c in ("aantal", *STROOM) or c.endswith(("_0_17", "_12_22"))]
+    if not counts:
+        return True
+    values = pd.concat([pd.to_numeric(frame[c], errors="coerce") for c in counts]).dropna()
+    return bool(((values >= 10) | (values == 0)).all())
+
+
+def test_synthetic_release_one_gemeente(synthetic_pop, tmp_path):
+    from jeugdkit.output import audit_tables
+    from jeugdkit.scope import Scope
     pop, root = synthetic_pop
     nl = indicators(pop).set_index("gemeentecode").loc["NL"]
-    assert 10 <= nl["pct_jeugdhulp"] <= 18
+    assert 10 <= nl["pct_jeugdhulp"] <= 18          # calibration.md: 13.9% (+- synthetic)
+    assert 0.5 <= nl["pct_jeugdbescherming"] <= 2
     ref = read_reference(root / "gemeenten.csv")
     code = str(pop.frame["gemeentecode"].astype(str).value_counts().index[0])
-    groups = comparison_group(ref, code, by="stedelijkheid")
-    released = release_tables(pop, tmp_path / "out", groups=groups)
-    for name in ("indicators", "instroom_verwijzer", "gebruik_leeftijd_geslacht", "stroom"):
-        frame = pd.read_csv(tmp_path / "out" / f"{name}.csv", dtype=str)
+    scope = Scope.from_groups(code, comparison_group(ref, code, by="stedelijkheid"))
+    released = release_tables(pop, tmp_path / "out", scope=scope)
+    for name in ("indicators", "instroom_verwijzer", "gebruik_leeftijd_geslacht", "stroom",
+                 "indicators_gemeenten", "positie", "indicators_wijk"):
+        frame = pd.read_csv(tmp_path / "out" / f"{name}.csv", dtype={"gemeentecode": str})
         assert name in released
-        counts = [c for c in frame.columns if c == "aantal" or c.endswith(("_0_17", "_12_22"))]
-        for c in counts:
-            values = pd.to_numeric(frame[c], errors="coerce").dropna()
-            assert ((values >= 10) | (values == 0)).all(), (name, c)
-    assert (tmp_path / "out" / "log" / "results.json").exists()
+        assert _counts_safe(frame), name
+    ind = pd.read_csv(tmp_path / "out" / "indicators.csv", dtype={"gemeentecode": str})
+    assert list(ind["gemeentecode"]) == [code, "groep", "NL"]
+    exact = indicators(pop).set_index("gemeentecode")
+    got = ind.set_index("gemeentecode")
+    assert got.loc["NL", "jongeren_0_17"] == exact.loc["NL", "jongeren_0_17"]
+    assert got.loc[code, "jongeren_0_17"] == exact.loc[code, "jongeren_0_17"]
+    stroom_csv = pd.read_csv(tmp_path / "out" / "stroom.csv", dtype={"gemeentecode": str})
+    assert list(stroom_csv.columns) == ["gemeentecode", "hulpvorm", *STROOM]
+    assert set(stroom_csv["gemeentecode"]) == {code, "groep", "NL"}
+    full = stroom_csv.dropna()
+    assert (full["eindstand"] == full["beginstand"] + full["instroom"]
+            - full["uitstroom"]).all()
+    assert (tmp_path / "out" / "indicatoren_spreiding.png").stat().st_size > 1000
+    log = (tmp_path / "out" / "log" / "results.json").read_text()
+    assert "rest_nl" in log and "not published" not in released["stroom"].to_string()
+    audit = json.loads(log)["audit"]       # the session's exact LP audit, per population
+    assert audit and all(a["narrowest_interval"] >= a["required_width"]
+                         for a in audit.values() if isinstance(a, dict)
+                         and "narrowest_interval" in a)
 
 
 def test_cli_tables(synthetic_pop, tmp_path):
@@ -184,4 +232,8 @@ def test_cli_tables(synthetic_pop, tmp_path):
                "--out", str(tmp_path / "out")])
     assert rc == 0
     ind = pd.read_csv(tmp_path / "out" / "indicators.csv", dtype=str)
-    assert (ind["gemeentecode"] == "NL").any() and ind["groep"].str.startswith("grootte=").any()
+    assert list(ind["gemeentecode"]) == [code, "groep", "NL"]
+    for name in ("instroom_verwijzer", "gebruik_leeftijd_geslacht", "stroom"):
+        frame = pd.read_csv(tmp_path / "out" / f"{name}.csv", dtype={"gemeentecode": str})
+        assert list(frame["gemeentecode"].unique()) == [code, "groep", "NL"], name
+        assert _counts_safe(frame), name
