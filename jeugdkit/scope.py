@@ -9,8 +9,9 @@ which rows are published:
   gemeente, the rest of its group, the rest of the country) under ``groep`` and the total; the
   gemeente, ``groep`` and ``NL`` rows are published. The two rest cells are not published, but
   they follow from published ones (groep - gemeente, NL - groep), so they are protected like
-  any other cell: the suppression runs on the whole table (``publish=scope.published`` keeps
-  them out of the result and makes the large ones free unknowns).
+  any other cell: the suppression runs on the whole table, and :meth:`Scope.publish` leaves
+  them out of the file. (Treating them as unpublished unknowns was tried: the solver then
+  protects small rest cells through the LP audit instead of hypercubes and suppresses more.)
 - ``Scope(group=[...])`` (no gemeente): every gemeente is a leaf, the group's gemeenten sit
   under ``groep``; every gemeente, ``groep`` and ``NL`` are published.
 
@@ -116,8 +117,14 @@ class Scope:
         return {COLUMN: leaves + [REST_OF_COUNTRY]}
 
     def published(self, cells: pd.DataFrame, column: str = COLUMN) -> np.ndarray:
-        """Return which cells an output shows (for ``ExportSession.freq_table(publish=)``)."""
-        return ~cells[column].astype(str).isin([REST_OF_GROUP, REST_OF_COUNTRY]).to_numpy()
+        """Return which cells the suppression treats as published (``freq_table(publish=)``).
+
+        Every cell: the rest cells follow from published ones (groep - gemeente, NL - groep),
+        so they are protected exactly like published cells (a small one is suppressed and gets
+        a hypercube), which is what the solver does best. :meth:`publish` then leaves them out
+        of the file.
+        """
+        return np.ones(len(cells), dtype=bool)
 
     def publish(self, table: pd.DataFrame, column: str = COLUMN) -> pd.DataFrame:
         """Return the published rows: the rest leaves dropped, the total renamed ``NL``."""
