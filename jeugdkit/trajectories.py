@@ -816,19 +816,13 @@ def cli_trajecten(args) -> int:
 
     from jeugdkit.population import build_population
     from jeugdkit.read import Reader
-    from jeugdkit.tables import comparison_group, default_reference_path, read_reference
+    from jeugdkit.tables import scope_from_args
     settings = Settings.load(getattr(args, "settings", None))
-    if args.compare and not args.gemeente:
-        raise JeugdkitError("--compare needs --gemeente CODE")
     reader = Reader(args.data_root, catalog=args.catalog, cache_dir=args.cache_dir)
+    # --gemeente alone compares with its stedelijkheid group, as `jeugdkit tables` does
+    scope = scope_from_args(args, reader.data_root, settings)
     pop = build_population(reader, args.period, settings=settings)
     history = build_history(reader, pop.period, settings)
-    groups = None
-    if args.compare:
-        ref_path = args.reference or default_reference_path(reader.data_root)
-        groups = comparison_group(read_reference(ref_path), args.gemeente, by=args.compare,
-                                  settings=settings)
-    scope = Scope.from_groups(args.gemeente, groups)
     released = release_trajectories(pop, history, args.out, scope=scope, settings=settings)
     notes = released.pop("_notes")["note"].tolist()
     for name, frame in released.items():

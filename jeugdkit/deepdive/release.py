@@ -340,17 +340,13 @@ def cli_deepdive(args) -> int:
     from jeugdkit.deepdive.panel import build_panel
     from jeugdkit.population import build_population
     from jeugdkit.read import Reader
-    from jeugdkit.tables import comparison_group, default_reference_path, read_reference
+    from jeugdkit.tables import scope_from_args
     settings = Settings.load(getattr(args, "settings", None))
     reader = Reader(args.data_root, catalog=args.catalog, cache_dir=args.cache_dir)
+    # --gemeente alone compares with its stedelijkheid group, as `jeugdkit tables` does
+    scope = scope_from_args(args, reader.data_root, settings)
+    groups = {scope.group_label: list(scope.group)} if scope.group else None
     pop = build_population(reader, args.period, settings=settings)
-    groups = None
-    if args.compare:
-        if not args.gemeente:
-            raise JeugdkitError("--compare needs --gemeente CODE")
-        ref_path = args.reference or default_reference_path(reader.data_root)
-        groups = comparison_group(read_reference(ref_path), args.gemeente, by=args.compare,
-                                  settings=settings)
     ages = None
     if args.ages:
         try:
