@@ -6,6 +6,8 @@ output control has not passed: suppressed values are simply absent.
 
 from __future__ import annotations
 
+import textwrap
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -64,7 +66,7 @@ def indicator_figures(run, scope) -> dict[str, object]:
     long = gem.melt(id_vars="gemeentecode", value_vars=list(LABELS), var_name="indicator",
                     value_name="pct").dropna(subset=["pct"])
     long["gekozen"] = long["gemeentecode"] == scope.gemeente
-    fig, axes = plt.subplots(1, len(LABELS), figsize=(12, 4), sharey=False)
+    fig, axes = plt.subplots(1, len(LABELS), figsize=(13, 4.5), sharey=False)
     for ax, (name, label) in zip(axes, LABELS.items()):
         sub = long[long["indicator"] == name]
         if not sub.empty:
@@ -74,7 +76,7 @@ def indicator_figures(run, scope) -> dict[str, object]:
             if not own.empty:
                 ax.scatter([0], own["pct"], color=COLOURS["gemeente"], s=80, zorder=3,
                            label=f"gemeente {scope.gemeente}")
-        ax.set_title(label, fontsize=9, wrap=True)
+        ax.set_title(textwrap.fill(label, 22), fontsize=9)
         ax.set_ylabel("procent" if ax is axes[0] else "")
         ax.set_xticks([])
     fig.suptitle(f"Alle gemeenten; gemeente {scope.gemeente} in rood")
