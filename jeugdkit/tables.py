@@ -328,17 +328,10 @@ def comparison_group(ref: pd.DataFrame, gemeente: str, by="stedelijkheid",
 
 
 # ----------------------------------------------------------------------------- release
-CBS_AGE_GROUPS = ("0-3", "4-11", "12-17", "18-22")
-"""Age groups of the indicator tables (fixed: the 0-17 and 12-22 bounds are CBS's)."""
 YES, NO = "ja", "nee"
 UNKNOWN_GROUP = "groep_onbekend"
 """Dimension code of the hulpvorm group `onbekend` in the linked trajecten tables (a hulpvorm
 code `onbekend` sits below it, so the two need different codes)."""
-
-
-def _cbs_age_group(age: np.ndarray) -> np.ndarray:
-    idx = np.searchsorted(np.array([4, 12, 18]), age, side="right")
-    return np.asarray(CBS_AGE_GROUPS, dtype=object)[idx]
 
 
 def _yn(mask: np.ndarray) -> np.ndarray:
@@ -367,13 +360,12 @@ def _at(cells: pd.DataFrame, **codes) -> np.ndarray:
 class _Release:
     """The trap-1 release of one population: every table through one ExportSession.
 
-    Two populations carry the linked tables (docs/tables.md, "Release"): ``jongeren-<period>``
-    (the youths 0-22: indicators, wijk indicators and every table in unit jongeren) and
-    ``trajecten-<period>`` (trajecten overlapping the period: every table in unit trajecten).
-    Each population's tables are suppressed jointly in one call; they share cells through
-    common codes (a youth-count table is ``gemeentecode x ... x <flag>`` with the flag ``ja`` or
-    ``nee``, so the 0-3-year-olds with jeugdhulp of the indicator and gebruik tables are one
-    cell).
+    Populations (docs/tables.md, "Release"): the 0-17s (the jeugdhulp and jeugdbescherming
+    indicator tables, protected jointly), the 12-22s (jeugdreclassering), the wijk versions of
+    both, ``trajecten-<period>`` (trajecten overlapping the period: gebruik and stroom in unit
+    trajecten, linked through their shared margins), the trajecten begun in the period
+    (instroom), and in unit jongeren one population per table (the youths with that hulpvorm
+    group, verwijzer or stroom).
     """
 
     INDICATOR_TABLES = ("jeugdhulp", "jeugdbescherming", "jeugdreclassering")
@@ -382,7 +374,6 @@ class _Release:
         self.pop, self.run, self.scope, self.settings = pop, run, scope, settings
         self.total = settings.output_control.total_label
         self.label = pop.period.label
-        self.p_persons = f"jongeren-{self.label}"
         self.p_trajecten = f"trajecten-{self.label}"
         unknown = settings.analysis.unknown_label
         f = pop.frame
@@ -395,7 +386,6 @@ class _Release:
             "gemeente": f["gemeentecode"].astype(str).to_numpy(),
             "wijk": text("wijkcode") if "wijkcode" in f.columns else unknown,
             "leeftijdsgroep": text("leeftijdsgroep"),
-            "cbs_leeftijd": _cbs_age_group(f["leeftijd"].to_numpy()),
             "geslacht": text("geslacht"),
         })
         self.age = f["leeftijd"].to_numpy()
@@ -403,7 +393,6 @@ class _Release:
                       ("jeugdhulp", "jeugdhulp_wijkteam", "jeugdhulp_overig_zonder_verblijf",
                        "jeugdhulp_met_verblijf", "jeugdbescherming", "jeugdreclassering")}
         self.age_levels = [f"{lo}-{hi}" for lo, hi in settings.analysis.age_groups]
-        self.same_ages = tuple(self.age_levels) == CBS_AGE_GROUPS
         self.groups = [g for g, _ in settings.analysis.hulpvorm_groups]
         self.specs: list[dict] = []
 
