@@ -111,6 +111,18 @@ def cmd_demo(args) -> int:
     return 0
 
 
+def _add_scope_options(p, gemeente_help: str) -> None:
+    """Period and scope options shared by tables, deepdive and trajecten (jeugdkit.scope)."""
+    p.add_argument("--period", required=True, help="2023, 2023H1 or 2023H2")
+    p.add_argument("--gemeente", help=gemeente_help)
+    p.add_argument("--compare", choices=["stedelijkheid", "grootte", "jeugdregio"],
+                   help="comparison group of --gemeente (default: stedelijkheid)")
+    p.add_argument("--groep", help="comparison group as a list of gemeentecodes, e.g. "
+                   "0344,0363,0518 (instead of --compare)")
+    p.add_argument("--reference", help="gemeente reference CSV (default: gemeenten.csv in the "
+                   "data root's parent folder)")
+
+
 def _lazy(module: str, function: str):
     """Return a command that imports its module only when run (keeps start-up fast)."""
     def run(args):
@@ -150,14 +162,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("tables", help="release the trap-1 indicators and standard tables "
                        "through output control")
     _add_data_options(p)
-    p.add_argument("--period", required=True, help="2023, 2023H1 or 2023H2")
-    p.add_argument("--gemeente", help="gemeentecode (4 digits) to compare")
-    p.add_argument("--compare", choices=["stedelijkheid", "grootte", "jeugdregio"],
-                   help="comparison group of --gemeente (default: stedelijkheid)")
-    p.add_argument("--groep", help="comparison group as a list of gemeentecodes, e.g. "
-                   "0344,0363,0518 (instead of --compare)")
-    p.add_argument("--reference", help="gemeente reference CSV (default: gemeenten.csv in the "
-                   "data root's parent folder)")
+    _add_scope_options(p, "gemeentecode (4 digits) to compare")
     p.add_argument("--unit", choices=["jongeren", "trajecten"], default=None,
                    help="unit of the standard tables (default: trajecten for instroom and "
                         "stroom, jongeren for gebruik)")
@@ -168,13 +173,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("deepdive", help="trap 2: observed versus expected, funnel, gemeente "
                        "effects, decomposition and panel, through output control")
     _add_data_options(p)
-    p.add_argument("--period", required=True, help="2023, 2023H1 or 2023H2")
-    p.add_argument("--gemeente", help="gemeentecode (4 digits): highlighted in the funnel, "
-                   "its gap to the comparison group decomposed")
-    p.add_argument("--compare", choices=["stedelijkheid", "grootte", "jeugdregio"],
-                   help="comparison group of --gemeente (default: the rest of the country)")
-    p.add_argument("--reference", help="gemeente reference CSV (default: gemeenten.csv in the "
-                   "data root's parent folder)")
+    _add_scope_options(p, "gemeentecode (4 digits): highlighted in the funnel, its gap to "
+                          "the comparison group decomposed")
     p.add_argument("--outcome", default=None, help="boolean column of the population, e.g. "
                    "jeugdhulp (default), jeugdbescherming, jeugdhulp_met_verblijf")
     p.add_argument("--ages", default=None, help="age range, e.g. 0-17 (default) or 12-22")
@@ -193,12 +193,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("trajecten", help="trajectories and outcomes (uitval, herhaald beroep, "
                        "duur, overgangen, overlap, uitkomstitems, spiegel), output-controlled")
     _add_data_options(p)
-    p.add_argument("--period", required=True, help="2023, 2023H1 or 2023H2")
-    p.add_argument("--gemeente", help="gemeentecode (4 digits) to compare")
-    p.add_argument("--compare", choices=["stedelijkheid", "grootte", "jeugdregio"],
-                   help="comparison group of --gemeente")
-    p.add_argument("--reference", help="gemeente reference CSV (default: gemeenten.csv in the "
-                   "data root's parent folder)")
+    _add_scope_options(p, "gemeentecode (4 digits) to compare")
     p.add_argument("--settings", help="settings TOML (default: JEUGDKIT_SETTINGS)")
     p.add_argument("--out", required=True, help="output folder")
     p.set_defaults(func=_lazy("jeugdkit.trajectories", "cli_trajecten"))
