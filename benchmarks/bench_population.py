@@ -18,14 +18,9 @@ import sys
 import time
 from pathlib import Path
 
+from _memory import vm_hwm_mb  # benchmarks/ is on sys.path
+
 HERE = Path(__file__).resolve().parent.parent
-
-
-def vm_hwm_mb() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 def child(root: str, cache: str, period: str) -> None:

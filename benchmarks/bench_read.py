@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyreadstat
+from _memory import vm_hwm_mb  # benchmarks/ is on sys.path
 
 COLUMNS = ["RINPERSOONS", "RINPERSOON", "DATUMAANVANGHH", "DATUMEINDEHH", "HUISHOUDNR", "TYPHH",
            "PLHH", "AANTALPERSHH", "AANTALKINDHH"]
@@ -53,17 +54,6 @@ def write_file(path: Path, rows: int, seed: int = 1) -> None:
     folder = path.parent
     folder.mkdir(parents=True, exist_ok=True)
     pyreadstat.write_sav(frame, path)
-
-
-def vm_hwm_mb(pid: int | str = "self") -> float:
-    """Return a process's peak resident memory (VmHWM) in MB (Linux; 0 elsewhere)."""
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return 0.0
 
 
 def peak_mb() -> float:

@@ -111,8 +111,9 @@ def cmd_demo(args) -> int:
     return 0
 
 
-def _add_scope_options(p, gemeente_help: str) -> None:
-    """Period and scope options shared by tables, deepdive and trajecten (jeugdkit.scope)."""
+def _add_analysis_options(p, gemeente_help: str) -> None:
+    """Period, scope (jeugdkit.scope), settings and output options of tables, deepdive and
+    trajecten."""
     p.add_argument("--period", required=True, help="2023, 2023H1 or 2023H2")
     p.add_argument("--gemeente", help=gemeente_help)
     p.add_argument("--compare", choices=["stedelijkheid", "grootte", "jeugdregio"],
@@ -121,6 +122,8 @@ def _add_scope_options(p, gemeente_help: str) -> None:
                    "0344,0363,0518 (instead of --compare)")
     p.add_argument("--reference", help="gemeente reference CSV (default: gemeenten.csv in the "
                    "data root's parent folder)")
+    p.add_argument("--settings", help="settings TOML (default: JEUGDKIT_SETTINGS)")
+    p.add_argument("--out", required=True, help="output folder")
 
 
 def _lazy(module: str, function: str):
@@ -162,18 +165,16 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("tables", help="release the trap-1 indicators and standard tables "
                        "through output control")
     _add_data_options(p)
-    _add_scope_options(p, "gemeentecode (4 digits) to compare")
+    _add_analysis_options(p, "gemeentecode (4 digits) to compare")
     p.add_argument("--unit", choices=["jongeren", "trajecten"], default=None,
                    help="unit of the standard tables (default: trajecten for instroom and "
                         "stroom, jongeren for gebruik)")
-    p.add_argument("--settings", help="settings TOML (default: JEUGDKIT_SETTINGS)")
-    p.add_argument("--out", required=True, help="output folder")
     p.set_defaults(func=_lazy("jeugdkit.tables", "cli_tables"))
 
     p = sub.add_parser("deepdive", help="trap 2: observed versus expected, funnel, gemeente "
                        "effects, decomposition and panel, through output control")
     _add_data_options(p)
-    _add_scope_options(p, "gemeentecode (4 digits): highlighted in the funnel, its gap to "
+    _add_analysis_options(p, "gemeentecode (4 digits): highlighted in the funnel, its gap to "
                           "the comparison group decomposed")
     p.add_argument("--outcome", default=None, help="boolean column of the population, e.g. "
                    "jeugdhulp (default), jeugdbescherming, jeugdhulp_met_verblijf")
@@ -186,16 +187,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="panel: years between wijkteam share and met-verblijf share (default 1)")
     p.add_argument("--no-panel", action="store_true",
                    help="skip the panel (it builds one population per year)")
-    p.add_argument("--settings", help="settings TOML (default: JEUGDKIT_SETTINGS)")
-    p.add_argument("--out", required=True, help="output folder")
     p.set_defaults(func=_lazy("jeugdkit.deepdive.release", "cli_deepdive"))
 
     p = sub.add_parser("trajecten", help="trajectories and outcomes (uitval, herhaald beroep, "
                        "duur, overgangen, overlap, uitkomstitems, spiegel), output-controlled")
     _add_data_options(p)
-    _add_scope_options(p, "gemeentecode (4 digits) to compare")
-    p.add_argument("--settings", help="settings TOML (default: JEUGDKIT_SETTINGS)")
-    p.add_argument("--out", required=True, help="output folder")
+    _add_analysis_options(p, "gemeentecode (4 digits) to compare")
     p.set_defaults(func=_lazy("jeugdkit.trajectories", "cli_trajecten"))
 
     p = sub.add_parser("synth", help="write a synthetic RA tree (see `jeugdkit synth --help`)",

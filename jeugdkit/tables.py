@@ -566,7 +566,9 @@ def release_tables(pop, out, *, scope: Scope | None = None, groups: dict | None 
     groep_levels = [*rel.groups]
     all_groups = [*groep_levels, *sorted(set(t["groep"]) - set(groep_levels))]
     ins_mask = (t["start"] == "in").to_numpy()
-    stroom_masks = stroom_flags(t, pop.period)
+    stroom_masks = {"beginstand": ~ins_mask, "instroom": ins_mask,      # set by rel.trajecten()
+                    "uitstroom": (t["afloop"] == "in").to_numpy(),
+                    "eindstand": (t["afloop"] == "na").to_numpy()}
 
     # ---- unit jongeren: one population, every table queued and suppressed jointly
     wide = Scope(group=scope.group, group_label=scope.group_label)
