@@ -535,7 +535,7 @@ def release_tables(pop, out, *, scope: Scope | None = None, groups: dict | None 
                    gemeente: str | None = None, unit: str | None = None,
                    settings: Settings | None = None, run_name: str | None = None,
                    wijken: bool = True, figures: bool = True,
-                   run_timestamp: str | None = None) -> dict[str, pd.DataFrame]:
+                   run_timestamp: str | None = None, run=None) -> dict[str, pd.DataFrame]:
     """Release the trap-1 indicators and standard tables through one ExportSession.
 
     ``scope`` (or ``gemeente`` and ``groups``, see :class:`jeugdkit.scope.Scope`): which
@@ -548,15 +548,18 @@ def release_tables(pop, out, *, scope: Scope | None = None, groups: dict | None 
     ``indicators_gemeenten.csv`` (every gemeente, for the distribution), ``positie.csv``,
     ``indicators_wijk.csv`` (wijken of the gemeente) and two figures; and the export log in
     ``out/log``. Suppressed counts are empty; a percentage is empty when its numerator or
-    denominator is. Returns the frames by file name (without ``.csv``).
+    denominator is. Returns the frames by file name (without ``.csv``). ``run``: an
+    ExportSession to add to (a report's one session, so that later releases are protected
+    together with these counts); the log written then covers the whole run so far.
     """
     from jeugdkit.output import ExportSession
     settings = settings or DEFAULT
     scope = scope or Scope.from_groups(gemeente, groups)
     total = settings.output_control.total_label
     unknown = settings.analysis.unknown_label
-    run = ExportSession(run_name or f"tables-{pop.period.label}", settings=settings,
-                        run_timestamp=run_timestamp)
+    run = run or ExportSession(run_name or f"tables-{pop.period.label}", settings=settings,
+                               run_timestamp=run_timestamp)
+    before = set(run.outputs)
     rel = _Release(pop, run, scope, settings)
     released: dict[str, pd.DataFrame] = {}
     u_ins, u_geb, u_str = unit or "trajecten", unit or "jongeren", unit or "trajecten"
@@ -727,7 +730,8 @@ def release_tables(pop, out, *, scope: Scope | None = None, groups: dict | None 
         f = f.sort_values("gemeentecode", key=lambda s: s.map(order), kind="stable")
         released[name] = run.release_derived(
             f, sources=[o for o in run.outputs if run.outputs[o].type == "table"
-                        and o not in released and not o.startswith(("ind_", "wijk_"))],
+                        and o not in released and o not in before
+                        and not o.startswith(("ind_", "wijk_"))],
             name=name, how="the published rows of the released tables (tidy, codes as in "
             "the spec)")
 

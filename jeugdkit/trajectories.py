@@ -548,21 +548,22 @@ def _frame(columns: dict, rows) -> pd.DataFrame:
 
 def release_trajectories(pop, history: History, out, *, scope: Scope | None = None,
                          settings: Settings | None = None, run_name: str | None = None,
-                         spiegel: bool = True) -> dict[str, pd.DataFrame]:
+                         spiegel: bool = True, run=None) -> dict[str, pd.DataFrame]:
     """Release every trajectory indicator through one ExportSession; return the tables.
 
     Writes ``uitval.csv``, ``herhaald_beroep.csv``, ``duur.csv``, ``overgangen.csv``,
     ``overlap.csv``, ``uitkomstitems.csv``, ``spiegel.csv`` and the export log in
     ``out/log``. Counts are empty when suppressed; a percentage is empty when its numerator or
     denominator is. An indicator that needs absent year files is reported in the table's
-    ``opmerking`` column (and on stderr by the CLI), never silently left out.
+    ``opmerking`` column (and on stderr by the CLI), never silently left out. ``run``: an
+    ExportSession to add to (see :func:`jeugdkit.tables.release_tables`).
     """
     from jeugdkit.output import ExportSession
     settings = settings or DEFAULT
     scope = scope or Scope()
     a = settings.analysis
     label = pop.period.label
-    run = ExportSession(run_name or f"trajecten-{label}", settings=settings)
+    run = run or ExportSession(run_name or f"trajecten-{label}", settings=settings)
     r = _Release(run, scope, settings, label)
     total = r.total
     released: dict[str, pd.DataFrame] = {}

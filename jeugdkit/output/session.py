@@ -132,6 +132,9 @@ class ExportSession:
             timespec="seconds")
         self.outputs: dict[str, Output] = {}
         self._ledgers: dict[tuple[str, str], Ledger] = {}
+        self.provenance: dict = {}
+        """What the run rests on (parameters, input files with checksums, package versions,
+        catalog): written into the log for the checker, see :meth:`jeugdkit.report.Study.provenance`."""
 
     # -- helpers ----------------------------------------------------------------------------
     def _new_name(self, name: str) -> None:
@@ -716,6 +719,7 @@ class ExportSession:
             "results": results,
             "audit": audit_summary or {},
             "run": {"name": self.name, "timestamp": self.run_timestamp},
+            "provenance": getattr(self, "provenance", {}),
         }
 
     def _markdown(self, log: dict) -> str:
@@ -742,6 +746,18 @@ class ExportSession:
             for k, a in log["audit"].items():
                 lines.append(f"| {k} | {a['suppressed_cells']} | {a['narrowest_interval']:g} | "
                              f"{a['required_width']:g} |")
+        prov = log.get("provenance") or {}
+        if prov:
+            lines += ["", "## Provenance", ""]
+            for k, v in prov.get("parameters", {}).items():
+                lines.append(f"- parameter {k}: {v or '(leeg)'}")
+            for f in prov.get("invoerbestanden", []):
+                lines.append(f"- input {f['path']} (version {f['version']}, {f['bytes']} bytes, "
+                             f"sha256 {f['sha256']})")
+            for k, v in prov.get("pakketten", {}).items():
+                lines.append(f"- package {k} {v}")
+            for c in prov.get("catalogus", []):
+                lines.append(f"- catalog {c['bestand']} (sha256 {c['sha256']})")
         return "\n".join(lines) + "\n"
 
 

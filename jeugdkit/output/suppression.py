@@ -315,8 +315,19 @@ class Ledger:
 
         ``exact``: solve both LPs for every cell. Otherwise a cell proved wide enough by its
         hypercube or by a neighbourhood LP gets those (inner, hence safe) bounds, and only
-        the rest get the exact LP; ``method`` says which.
+        the rest get the exact LP; ``method`` says which. The answer is kept until a table or
+        a suppression changes the ledger: a report writes its log after every chapter.
         """
+        state = (exact, len(self.value), len(self.eqs), bytes(np.asarray(self.status, np.int8)),
+                 tuple(self.width))
+        cached = getattr(self, "_audited", None)
+        if cached is not None and cached[0] == state:
+            return tuple(a.copy() for a in cached[1])
+        result = self._audit(exact)
+        self._audited = (state, result)
+        return tuple(a.copy() for a in result)
+
+    def _audit(self, exact: bool):
         sup = self._suppressed()
         values = np.asarray(self.value, dtype=float)
         lower = np.where(sup, 0.0, values)
