@@ -195,6 +195,27 @@ def build_parser() -> argparse.ArgumentParser:
     _add_analysis_options(p, "gemeentecode (4 digits) to compare")
     p.set_defaults(func=_lazy("jeugdkit.trajectories", "cli_trajecten"))
 
+    p = sub.add_parser("report", help="run the notebooks and write the HTML report of one "
+                       "gemeente or all gemeenten of a period (with the output-controlled "
+                       "export beside it)")
+    _add_data_options(p)
+    p.add_argument("--period", default=None, help="2023, 2023H1 or 2023H2 (default: the "
+                   "newest year whose follow-up year files are present)")
+    which = p.add_mutually_exclusive_group(required=True)
+    which.add_argument("--gemeente", help="gemeentecode, or several: 0344,0363")
+    which.add_argument("--all", action="store_true", help="every gemeente of the period")
+    p.add_argument("--compare", choices=["stedelijkheid", "grootte", "jeugdregio"],
+                   default="stedelijkheid", help="comparison group (default: stedelijkheid)")
+    p.add_argument("--groep", help="comparison group as gemeentecodes, e.g. 0344,0363,0518")
+    p.add_argument("--settings", help="settings TOML (default: JEUGDKIT_SETTINGS)")
+    p.add_argument("--out", default="rapporten", help="report folder (default: ./rapporten)")
+    p.add_argument("--workers", type=int, default=None,
+                   help="gemeenten in parallel (default: the number of cores)")
+    p.add_argument("--force", action="store_true", help="redo reports that are done")
+    p.add_argument("--run-timestamp", default=None, help="the one time written into the "
+                   "reports and logs (default: now); fix it to regenerate identical files")
+    p.set_defaults(func=_lazy("jeugdkit.report.runner", "cli_report"))
+
     p = sub.add_parser("synth", help="write a synthetic RA tree (see `jeugdkit synth --help`)",
                        add_help=False)
     p.set_defaults(func=cmd_synth, passthrough=True)

@@ -13,6 +13,7 @@ import matplotlib
 matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np
 import seaborn as sns  # noqa: E402
 
 from jeugdkit.scope import GROUP, NATIONAL  # noqa: E402
@@ -70,8 +71,10 @@ def indicator_figures(run, scope) -> dict[str, object]:
     for ax, (name, label) in zip(axes, LABELS.items()):
         sub = long[long["indicator"] == name]
         if not sub.empty:
-            sns.stripplot(data=sub[~sub["gekozen"]], y="pct", ax=ax, color="#95a5a6",
-                          size=5, jitter=0.25)
+            others = sub[~sub["gekozen"]]
+            # the jitter comes from a fixed seed: a regenerated report must be identical
+            jitter = np.random.default_rng(0).uniform(-0.25, 0.25, len(others))
+            ax.scatter(jitter, others["pct"], color="#95a5a6", s=25, zorder=2)
             own = sub[sub["gekozen"]]
             if not own.empty:
                 ax.scatter([0], own["pct"], color=COLOURS["gemeente"], s=80, zorder=3,
@@ -79,6 +82,7 @@ def indicator_figures(run, scope) -> dict[str, object]:
         ax.set_title(textwrap.fill(label, 22), fontsize=9)
         ax.set_ylabel("procent" if ax is axes[0] else "")
         ax.set_xticks([])
+        ax.set_xlim(-0.6, 0.6)
     fig.suptitle(f"Alle gemeenten; gemeente {scope.gemeente} in rood")
     fig.tight_layout()
     run.release_figure(fig, source="indicators_gemeenten", name="indicatoren_spreiding",

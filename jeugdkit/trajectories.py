@@ -564,6 +564,7 @@ def release_trajectories(pop, history: History, out, *, scope: Scope | None = No
     a = settings.analysis
     label = pop.period.label
     run = run or ExportSession(run_name or f"trajecten-{label}", settings=settings)
+    before = set(run.outputs)
     r = _Release(run, scope, settings, label)
     total = r.total
     released: dict[str, pd.DataFrame] = {}
@@ -760,6 +761,9 @@ def release_trajectories(pop, history: History, out, *, scope: Scope | None = No
                      "beeindigd", "jeugdhulp", "met_maatregel", "gelijktijdig", "ingevuld",
                      "ja", "nee", "aantal"):
                 frame[c] = pd.to_numeric(frame[c], errors="coerce").astype("Int64")
+    released = run.release_assembled(
+        released, since=before, how="the published cells of the trajectory tables, "
+        "percentages from released counts, quartiles from released Kaplan-Meier tables")
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     run.write(out / "log")

@@ -126,3 +126,33 @@ def quirky_tree(tmp_path: Path) -> Path:
     write_sav(jgd / "archief" / "JGDHULP2017BUSV1.sav", {"RINPERSOONS": ["R"],
                                                          "RINPERSOON": rin(1)})
     return root
+
+
+# ----------------------------------------------------------------------------- reports
+REPORT_TIMESTAMP = "2026-04-01T06:00:00+00:00"
+
+
+@pytest.fixture(scope="session")
+def report_run(tmp_path_factory):
+    """A small synthetic tree and the reports of two gemeenten, run in parallel.
+
+    Returns (tree folder, report folder, RunSummary, gemeentecodes).
+    """
+    import synthetic
+    from jeugdkit.report.runner import run_reports
+    tmp = tmp_path_factory.mktemp("report")
+    synthetic.generate(tmp, persons=20_000, gemeenten=8, seed=5)
+    codes = sorted(pd.read_csv(tmp / "gemeenten.csv", dtype=str)
+                   .sort_values("inwoners", key=lambda s: s.astype(int))["gemeentecode"][-2:])
+    summary = run_reports(tmp / "ra", "2023", gemeenten=codes, out=tmp / "rapporten",
+                          cache_dir=tmp / "cache", workers=2, run_timestamp=REPORT_TIMESTAMP,
+                          log=lambda *a: None)
+    assert not summary.failed, [o.message for o in summary.failed]
+    return tmp, tmp / "rapporten", summary, codes
+
+
+@pytest.fixture(scope="session")
+def report_html(report_run) -> Path:
+    """The rapport.html of the first gemeente of :func:`report_run`."""
+    _, out, _, codes = report_run
+    return out / "2023" / codes[0] / "rapport.html"

@@ -228,15 +228,13 @@ def test_decompose_recovers_composition_and_practice():
 
 # ----------------------------------------------------------------------------- planted truth
 @pytest.fixture(scope="session")
-def deepdive_run(tmp_path_factory):
-    """Generate the default synthetic tree (100,000 persons) and run the CLI once."""
-    import synthetic
+def deepdive_run(synthetic_default_tree, tmp_path_factory):
+    """Run the CLI once on the default synthetic tree (100,000 persons)."""
     from jeugdkit.cli import main
-    tmp = tmp_path_factory.mktemp("deepdive")
-    synthetic.generate(tmp, persons=100_000)
+    tmp = synthetic_default_tree
     truth = json.loads((tmp / "truth.json").read_text())
     g = truth["jeugdhulp"]["composition_only"]
-    out = tmp / "out"
+    out = tmp_path_factory.mktemp("deepdive") / "out"
     rc = main(["deepdive", "--data-root", str(tmp / "ra"), "--cache-dir", str(tmp / "cache"),
                "--period", "2023", "--gemeente", g, "--compare", "stedelijkheid",
                "--replicates", "40", "--out", str(out)])

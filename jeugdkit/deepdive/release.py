@@ -132,6 +132,7 @@ def release_deep_dive(dd: DeepDive, out, *, run=None, settings: Settings | None 
     total = settings.output_control.total_label
     label = dd.period
     run = run or ExportSession(f"deepdive-{label}", settings=settings)
+    before = set(run.outputs)
     mf = dd.frame
     a0, a1 = mf.ages
     pop_key = f"jongeren-{a0}-{a1}-{label}"
@@ -242,6 +243,9 @@ def release_deep_dive(dd: DeepDive, out, *, run=None, settings: Settings | None 
         p["gewogen"] = pr.notes["weighted"]
         released["panel"] = p
 
+    released = run.release_assembled(
+        released, since=before, how="O/E and intervals from the released O counts and E "
+        "statistics; effects, spread and decomposition from the released models")
     if write:
         out = Path(out)
         run.write(out / "log")

@@ -570,11 +570,11 @@ class ExportSession:
         self._new_name(name)
         sources = [sources] if isinstance(sources, str) else list(sources)
         missing = [s for s in sources if s not in self.outputs
-                   or self.outputs[s].type != "table"]
+                   or self.outputs[s].type not in ("table", "regression")]
         if missing:
             raise DisclosureError(
-                f"derived table {name!r} is blocked: {missing} are not tables released in this "
-                "run; derive only from released tables")
+                f"derived table {name!r} is blocked: {missing} are not tables or models "
+                "released in this run; derive only from released output")
         self._refuse_extremes(name, list(frame.columns))
         check_no_person_keys(frame, name, self.rules)
         frame = frame.reset_index(drop=True)
@@ -587,6 +587,25 @@ class ExportSession:
                                     {"summary": {"suppressed": False}}, "pass", "pass",
                                     "release_derived", description)
         return frame
+
+    def release_assembled(self, frames: dict, *, since, how: str) -> dict:
+        """Log every frame that is about to be written but is no output yet as derived.
+
+        A release function often writes files assembled from several released outputs (a
+        wide view, percentages, a join of counts and statistics). Each such file is logged
+        under its own name, derived from the tables and models released since ``since`` (the
+        output names that existed before), so that every exported file is in the log.
+        """
+        since = set(since)
+        sources = [o for o, out in self.outputs.items()
+                   if o not in since and out.type in ("table", "regression")]
+        out = {}
+        for name, frame in frames.items():
+            if name in self.outputs or not isinstance(frame, pd.DataFrame):
+                out[name] = frame
+                continue
+            out[name] = self.release_derived(frame, sources=sources, name=name, how=how)
+        return out
 
     def release_figure(self, fig, *, source: str, name: str, description: str = "") -> Output:
         """Register a figure drawn from a released table; refuse anything else.

@@ -285,7 +285,11 @@ class Study:
             raise JeugdkitError(f"{prev} not found: run notebook {CHAPTERS[i - 1]} for gemeente "
                                 f"{code} and period {self.period.label} before {chapter}")
         with open(prev, "rb") as f:
-            return pickle.load(f)
+            run = pickle.load(f)
+        if "matplotlib.pyplot" in sys.modules:
+            # unpickled figures join pyplot, and an inline backend would show them all again
+            sys.modules["matplotlib.pyplot"].close("all")
+        return run
 
     def save_session(self, run, gemeente, chapter: str) -> None:
         """Keep the session as this chapter leaves it (internal: cells before suppression)."""

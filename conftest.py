@@ -1,0 +1,55 @@
+"""Root fixtures shared by the package tests and the notebook tests (nbval).
+
+The notebooks are tested on the synthetic default (100,000 persons, the generator's default
+seed), generated once per session and only when a test needs it. For nbval the notebooks'
+empty parameters fall back to the environment, so the data root, cache, report folder and
+demo gemeente are set here before the first kernel starts.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import pytest
+
+NOTEBOOK_GEMEENTE = "1938"
+"""The gemeente of the notebook tests: a planted high outlier of the synthetic default."""
+
+_made: dict[str, Path] = {}
+
+
+def synthetic_default() -> Path:
+    """Return a folder holding the synthetic default (``ra/``, ``truth.json``), made once."""
+    if "default" not in _made:
+        import synthetic
+        tmp = Path(tempfile.mkdtemp(prefix="jeugdkit-default-"))
+        synthetic.generate(tmp, persons=100_000)
+        _made["default"] = tmp
+    return _made["default"]
+
+
+@pytest.fixture(scope="session")
+def synthetic_default_tree() -> Path:
+    """The synthetic default tree (see :func:`synthetic_default`)."""
+    return synthetic_default()
+
+
+def pytest_collection_finish(session):
+    if not any(item.nodeid.endswith(".ipynb") or ".ipynb::" in item.nodeid
+               for item in session.items):
+        return
+    root = synthetic_default()
+    os.environ["JEUGDKIT_DATA_ROOT"] = str(root / "ra")
+    os.environ["JEUGDKIT_CACHE_DIR"] = str(root / "cache")
+    os.environ["JEUGDKIT_REPORT_DIR"] = str(root / "rapporten")
+    os.environ["JEUGDKIT_GEMEENTE"] = NOTEBOOK_GEMEENTE
+    for name in ("JEUGDKIT_PERIOD", "JEUGDKIT_CATALOG", "JEUGDKIT_SETTINGS"):
+        os.environ.pop(name, None)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    for path in _made.values():
+        shutil.rmtree(path, ignore_errors=True)

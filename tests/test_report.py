@@ -1,0 +1,243 @@
+"""Reports: display helpers, the offline HTML, the chain of notebooks, resume and reproducibility."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import re
+from pathlib import Path
+
+import nbformat
+import numpy as np
+import pandas as pd
+import pyreadstat
+import pytest
+
+from jeugdkit.report.html import ReportError, check_offline, render_report
+from jeugdkit.report.show import number, table
+from jeugdkit.report.summary import key_messages
+
+PNG = base64.b64encode(bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6360f8cfc0f01f0005000201e2a5e8b80000000049454e44ae426082"
+)).decode()
+CHAPTERS = ("Samenvatting", "Benchmark (trap 1)", "Verdieping (trap 2)",
+            "Trajecten en uitkomsten", "Verantwoording")
+
+
+# ----------------------------------------------------------------------------- helpers
+def test_numbers_are_written_the_dutch_way_and_suppressed_as_x():
+    assert number(1285) == "1.285"
+    assert number(np.int64(12)) == "12"
+    assert number(14.114) == "14,1"
+    assert number(0.5, 2) == "0,50"
+    assert number(1234567.891, 1) == "1.234.567,9"
+    assert number(np.nan) == "x"
+    assert number(pd.NA) == "x"
+    assert number("1938") == "1938"  # a code stays a code
+    html = table(pd.DataFrame({"gemeentecode": ["1938", "NL"],
+                               "aantal": pd.array([pd.NA, 1285], dtype="Int64")}),
+                 names={"NL": "Nederland"})._repr_html_()
+    assert "<td>1938</td>" in html and "<td>Nederland</td>" in html
+    assert '<td class="num">x</td>' in html and '<td class="num">1.285</td>' in html
+
+
+@pytest.mark.parametrize("bad", [
+    '<img src="https://example.org/a.png">',
+    "<a href='http://example.org'>x</a>",
+    '<img src="//cdn.example.org/a.png">',
+    "<style>@import 'x.css';</style>",
+    '<div style="background:url(https://example.org/a.png)">',
+    "<script>1</script>",
+    '<link rel="stylesheet" href="x.css">',
+    '<iframe src="x.html"></iframe>',
+])
+def test_check_offline_refuses_anything_that_fetches_or_runs(bad):
+    with pytest.raises(ReportError, match="offline"):
+        check_offline(f"<p>tekst</p>{bad}", "test")
+
+
+def test_check_offline_accepts_embedded_images_and_anchors():
+    check_offline(f'<img src="data:image/png;base64,{PNG}"><a href="#sectie">ga</a>'
+                  "<p>zie https://www.cbs.nl als tekst</p>")
+
+
+def _executed_notebook(path: Path, error: bool = False) -> Path:
+    nb = nbformat.v4.new_notebook()
+    params = nbformat.v4.new_code_cell("gemeente = ''")
+    params.metadata["tags"] = ["parameters"]
+    params.outputs = [nbformat.v4.new_output("stream", name="stdout", text="GEHEIME_PARAM\n")]
+    code = nbformat.v4.new_code_cell("secret_code = 1")
+    code.outputs = [
+        nbformat.v4.new_output("stream", name="stdout", text="uitvoer 1\n"),
+        nbformat.v4.new_output("stream", name="stderr", text="waarschuwing\n"),
+        nbformat.v4.new_output("display_data", data={"text/html": "<table><tr><td>7</td>"
+                                                                  "</tr></table>",
+                                                     "text/plain": "<tabel>"}),
+        nbformat.v4.new_output("display_data", data={"image/png": PNG,
+                                                     "text/plain": "<Figure>"}),
+    ]
+    if error:
+        code.outputs.append(nbformat.v4.new_output("error", ename="ValueError",
+                                                   evalue="kapot", traceback=[]))
+    nb.cells = [nbformat.v4.new_markdown_cell("# Hoofdstuk\n\nInleiding.\n\n## Sectie A\n\n"
+                                              "Tekst."), params, code,
+                nbformat.v4.new_markdown_cell("## Sectie A\n\nNog een met dezelfde naam.")]
+    nbformat.write(nb, path)
+    return path
+
+
+def test_render_report_shows_outputs_and_text_without_code(tmp_path):
+    page = render_report([_executed_notebook(tmp_path / "a.ipynb")], title="Titel",
+                         subtitle="Onder", run_timestamp="2026-01-01T00:00:00+00:00")
+    assert '<h2 id="hoofdstuk">Hoofdstuk</h2>' in page  # chapters one level below the title
+    assert 'href="#sectie-a"' in page and 'href="#sectie-a-2"' in page  # unique anchors
+    ids = set(re.findall(r'id="([^"]+)"', page))
+    assert set(re.findall(r'href="#([^"]+)"', page)) <= ids
+    assert "uitvoer 1" in page and "<td>7</td>" in page and f"base64,{PNG}" in page
+    for hidden in ("secret_code", "GEHEIME_PARAM", "waarschuwing", "&lt;tabel&gt;"):
+        assert hidden not in page
+    assert page.count("2026-01-01T00:00:00+00:00") == 1
+
+
+def test_render_report_refuses_a_failed_notebook(tmp_path):
+    with pytest.raises(ReportError, match=r"a\.ipynb, cell 3.*ValueError: kapot"):
+        render_report([_executed_notebook(tmp_path / "a.ipynb", error=True)], title="T")
+
+
+def test_a_failing_notebook_names_itself_its_cell_and_the_error(tmp_path, monkeypatch):
+    from jeugdkit.report.runner import execute
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("x = 1"),
+                nbformat.v4.new_code_cell("raise ValueError('bestand X mist variabele Y')")]
+    folder = tmp_path / "nb"
+    folder.mkdir()
+    nbformat.write(nb, folder / "02_benchmark.ipynb")
+    monkeypatch.setenv("JEUGDKIT_NOTEBOOKS", str(folder))
+    with pytest.raises(ReportError, match=r"02_benchmark failed in cell 2: ValueError: "
+                                          r"bestand X mist variabele Y"):
+        execute("02_benchmark", tmp_path / "uit", {})
+
+
+# ----------------------------------------------------------------------------- the chain
+def _timestamp(report_run) -> str:
+    return next(o.job.parameters["run_timestamp"] for o in report_run[2].outcomes
+                if o.job.kind == "gemeente")
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_report_layout_and_index(report_run):
+    _, out, summary, codes = report_run
+    assert {o.status for o in summary.outcomes} == {"klaar"}
+    for code in codes:
+        folder = out / "2023" / code
+        assert (folder / "rapport.html").exists()
+        assert sorted(p.name for p in (folder / "notebooks").iterdir()) == [
+            "02_benchmark.ipynb", "03_verdieping.ipynb", "04_trajecten.ipynb",
+            "05_samenvatting.ipynb"]
+        assert (folder / "export" / "log" / "results.json").exists()
+    data = (out / "2023" / "data" / "datakwaliteit.html").read_text(encoding="utf-8")
+    assert "Intern" in data and "Reconciliatie" in data
+    index = (out / "index.html").read_text(encoding="utf-8")
+    links = re.findall(r'href="([^"]+)"', index)
+    assert {f"2023/{c}/rapport.html" for c in codes} | {"2023/data/datakwaliteit.html"} \
+        == set(links)
+    assert all((out / link).exists() for link in links)
+    check_offline(index)
+
+
+def test_report_html_has_its_chapters_figures_and_no_code_or_urls(report_run):
+    _, out, _, codes = report_run
+    page = (out / "2023" / codes[0] / "rapport.html").read_text(encoding="utf-8")
+    headings = re.findall(r"<h2 id=\"[^\"]+\">(.*?)</h2>", page)
+    assert headings == list(CHAPTERS)
+    nav = page.split("<nav", 1)[1].split("</nav>", 1)[0]
+    assert all(f">{h}</a>" in nav for h in ("Samenvatting", "Verantwoording"))
+    assert page.count('<img src="data:image/png;base64,') >= 4  # 2 in the summary + chapters
+    check_offline(page)
+    assert not re.search(r"https?://", page)
+    for code_text in ("study.session", "import ", "release_tables(", "def "):
+        assert code_text not in page
+    assert page.count(_timestamp(report_run)) == 1
+
+
+def test_no_person_keys_anywhere_in_the_output(report_run):
+    tree, out, _, _ = report_run
+    frame, _ = pyreadstat.read_sav(str(next((tree / "ra").rglob("GBAPERSOON*.sav"))),
+                                   usecols=["RINPERSOON"])
+    keys = set(frame["RINPERSOON"].astype(str).str.strip())
+    assert len(keys) > 1000
+    for path in out.rglob("*"):
+        if not path.is_file() or "_werk" in path.parts or path.suffix == ".pkl":
+            continue  # _werk/ is the internal cache: it holds the population by design
+        text = path.read_text(encoding="utf-8", errors="ignore")
+        found = keys & set(re.findall(r"(?<![0-9A-Za-z+/])\d{9}(?![0-9A-Za-z+/])", text))
+        assert not found, f"{path}: person keys {sorted(found)[:3]}"
+        assert "RINPERSOON\"" not in text and "RINPERSOON," not in text, path
+
+
+def test_export_holds_only_output_controlled_files(report_run):
+    _, out, _, codes = report_run
+    export = out / "2023" / codes[0] / "export"
+    log = json.loads((export / "log" / "results.json").read_text(encoding="utf-8"))
+    released = set(log["results"])
+    files = [p for p in export.iterdir() if p.is_file()]
+    assert len(files) > 15
+    assert {p.stem for p in files} <= released, {p.stem for p in files} - released
+    assert all(log["results"][p.stem]["status"] in ("pass", "review") for p in files)
+    # the key messages quote released numbers only
+    ind = pd.read_csv(export / "indicators.csv", dtype={"gemeentecode": str})
+    own = ind.set_index("gemeentecode").loc[codes[0], "pct_jeugdhulp"]
+    first = key_messages(export, codes[0], {}, "2023")[0]
+    assert (f"{number(float(own), 1)}%" in first) if pd.notna(own) else "onderdrukt" in first
+
+
+def test_provenance_names_inputs_with_checksums_and_versions(report_run):
+    tree, out, _, codes = report_run
+    log = json.loads((out / "2023" / codes[0] / "export" / "log" / "results.json")
+                     .read_text(encoding="utf-8"))
+    prov = log["provenance"]
+    assert prov["parameters"]["gemeente"] == codes[0] and "report_dir" not in prov["parameters"]
+    files = {f["path"]: f for f in prov["invoerbestanden"]}
+    jh = next(p for p in files if "JGDHULP2023" in p)
+    digest = hashlib.sha256((tree / "ra" / jh).read_bytes()).hexdigest()
+    assert files[jh]["sha256"] == digest
+    assert prov["pakketten"]["pandas"] == pd.__version__
+    page = (out / "2023" / codes[0] / "rapport.html").read_text(encoding="utf-8")
+    assert digest in page and jh in page
+    summary_md = (out / "2023" / codes[0] / "export" / "log" / "summary.md").read_text()
+    assert digest in summary_md
+
+
+def test_rerun_skips_done_and_regenerates_identically_but_for_the_timestamp(report_run):
+    from jeugdkit.report.runner import run_reports
+    tree, out, _, codes = report_run
+    stamp = _timestamp(report_run)
+    folder = out / "2023" / codes[0]
+    before_html = (folder / "rapport.html").read_text(encoding="utf-8")
+    before_export = _files(folder / "export")
+    lines = []
+    again = run_reports(tree / "ra", "2023", gemeenten=codes, out=out, cache_dir=tree / "cache",
+                        workers=2, log=lines.append)
+    assert {o.status for o in again.outcomes} == {"overgeslagen"}, lines
+    other = "2026-10-01T06:00:00+00:00"
+    redo = run_reports(tree / "ra", "2023", gemeenten=[codes[0]], out=out,
+                       cache_dir=tree / "cache", workers=1, force=True, run_timestamp=other,
+                       log=lambda *a: None)
+    assert [o.status for o in redo.outcomes if o.job.kind == "gemeente"] == ["klaar"]
+    after_html = (folder / "rapport.html").read_text(encoding="utf-8")
+    assert after_html != before_html
+    assert after_html.replace(other, stamp) == before_html
+    after_export = _files(folder / "export")
+    assert after_export.keys() == before_export.keys()
+    changed = [k for k in after_export if after_export[k] != before_export[k]]
+    # only the export log carries the run timestamp
+    assert set(changed) <= {"log/results.json", "log/summary.md"}, changed
+    for name in changed:
+        assert (after_export[name].decode().replace(other, stamp)
+                == before_export[name].decode())
