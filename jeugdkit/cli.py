@@ -78,36 +78,33 @@ def cmd_synth(args, rest: list[str]) -> int:
 
 
 def cmd_demo(args) -> int:
-    """Generate the synthetic default, print its inventory, build the newest year's population
-    and print its reconciliation and headline rates (the README's main job)."""
-    from jeugdkit.inventory import format_inventory, inventory_report
-    from jeugdkit.population import build_population
-    from jeugdkit.read import Reader
+    """Generate the synthetic default, run the report of a demo gemeente and print where the
+    HTML is (the README's main job)."""
+    import json
+
+    from jeugdkit.report.runner import run_reports
     from synthetic import generate
     out = Path(args.out)
     if not (out / "ra").exists() or args.force:
-        print(f"Generating the synthetic RA tree in {out / 'ra'} ...", flush=True)
+        print(f"Synthetische RA-map maken in {out / 'ra'} ...", flush=True)
         generate(out, persons=args.persons, seed=args.seed)
-    reader = Reader(out / "ra", cache_dir=args.cache_dir or out / "cache")
-    print(format_inventory(inventory_report(reader)))
-
-    period = str(reader.inventory["JGDHULPBUS"].years[-1])
-    pop = build_population(reader, period)
-    pop.check()
-    frame = pop.frame
-    minors = frame[frame["leeftijd"] < 18]
-    print(f"\nPopulation {period} (peildatum {pop.notes['peildatum']}, gemeenten as of "
-          f"{pop.classification_year}): {len(frame):,} youths 0-22 in "
-          f"{frame['gemeentecode'].nunique()} gemeenten; the reconciliation closes.")
-    print(pop.reconciliation.to_string(index=False))
-    print("\nSynthetic national rates (not for export; trap-1 tables go through output control):")
-    print(f"  jeugdhulp, % of 0-17:          {100 * minors['jeugdhulp'].mean():5.1f}")
-    print(f"  met verblijf, % of users 0-17: "
-          f"{100 * minors.loc[minors['jeugdhulp'], 'jeugdhulp_met_verblijf'].mean():5.1f}")
-    print(f"  jeugdbescherming, % of 0-17:   {100 * minors['jeugdbescherming'].mean():5.2f}")
-    print(f"  jeugdreclassering, % of 12-22: "
-          f"{100 * frame.loc[frame['leeftijd'] >= 12, 'jeugdreclassering'].mean():5.2f}")
-    print(f"\nSynthetic RA tree: {out / 'ra'}  (truth: {out / 'truth.json'})")
+    gemeente = args.gemeente
+    if not gemeente:
+        # the demo shows a gemeente the generator made notably high (its truth says so)
+        truth = json.loads((out / "truth.json").read_text(encoding="utf-8"))
+        gemeente = truth["jeugdhulp"]["outliers"]["high"][0]
+    summary = run_reports(out / "ra", args.period, gemeenten=[gemeente], out=out / "rapporten",
+                          cache_dir=args.cache_dir or out / "cache", force=args.force)
+    if summary.failed:
+        for o in summary.failed:
+            print(f"mislukt: {o.message}", file=sys.stderr)
+        return 1
+    report = next(o.job.folder / "rapport.html" for o in summary.outcomes
+                  if o.job.kind == "gemeente")
+    print(f"\nRapport van gemeente {gemeente}: {report.resolve()}")
+    print(f"Export (door outputcontrole): {(report.parent / 'export').resolve()}")
+    print(f"Overzicht van alle rapporten: {summary.index}")
+    print(f"Synthetische RA-map: {out / 'ra'} (de geplante waarheid: {out / 'truth.json'})")
     return 0
 
 
@@ -220,12 +217,16 @@ def build_parser() -> argparse.ArgumentParser:
                        add_help=False)
     p.set_defaults(func=cmd_synth, passthrough=True)
 
-    p = sub.add_parser("demo", help="generate the synthetic default and print its inventory")
+    p = sub.add_parser("demo", help="generate the synthetic default and write the report of a "
+                       "demo gemeente (the README's main job)")
     p.add_argument("--out", default="demo", help="output folder (default: ./demo)")
+    p.add_argument("--gemeente", help="gemeentecode (default: a gemeente the generator made "
+                   "notably high)")
+    p.add_argument("--period", default=None, help="default: the newest year with follow-up")
     p.add_argument("--persons", type=int, default=100_000)
     p.add_argument("--seed", type=int, default=20231)
     p.add_argument("--cache-dir")
-    p.add_argument("--force", action="store_true", help="regenerate even if DIR/ra exists")
+    p.add_argument("--force", action="store_true", help="regenerate the tree and the report")
     p.set_defaults(func=cmd_demo)
     return parser
 

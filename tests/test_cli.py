@@ -39,10 +39,11 @@ def test_errors_are_reported_without_traceback(tmp_path, capsys):
     assert "is not a folder" in capsys.readouterr().err
 
 
-def test_demo_generates_reads_and_builds_a_closing_population(tmp_path, capsys):
+def test_demo_generates_the_tree_and_writes_the_report_of_a_planted_gemeente(tmp_path, capsys):
     assert main(["demo", "--out", str(tmp_path / "demo"), "--persons", "5000", "--seed", "7"]) == 0
     out = capsys.readouterr().out
-    assert "Every file under the dataset folders was placed." in out
-    assert "the reconciliation closes" in out
-    assert "jeugdhulp, % of 0-17:" in out
-    assert (tmp_path / "demo" / "truth.json").exists()
+    truth = json.loads((tmp_path / "demo" / "truth.json").read_text())
+    high = truth["jeugdhulp"]["outliers"]["high"][0]
+    report = tmp_path / "demo" / "rapporten" / "2023" / high / "rapport.html"
+    assert f"Rapport van gemeente {high}: {report.resolve()}" in out
+    assert report.exists() and (report.parent / "export" / "log" / "results.json").exists()

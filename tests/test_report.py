@@ -1,4 +1,4 @@
-"""Reports: display helpers, the offline HTML, the chain of notebooks, resume and reproducibility."""
+"""Reports: display helpers, offline HTML, the chain of notebooks, resume, reproducibility."""
 
 from __future__ import annotations
 

@@ -187,7 +187,6 @@ def _counts_safe(frame: pd.DataFrame) -> bool:
 
 
 def test_synthetic_release_one_gemeente(synthetic_pop, tmp_path):
-    from jeugdkit.output import audit_tables
     from jeugdkit.scope import Scope
     pop, root = synthetic_pop
     nl = indicators(pop).set_index("gemeentecode").loc["NL"]

@@ -32,7 +32,7 @@ from jeugdkit.deepdive.oe import (
     ratio_interval,
 )
 from jeugdkit.deepdive.panel import PanelResult, wijkteam_panel
-from jeugdkit.errors import JeugdkitError
+from jeugdkit.errors import DisclosureError, JeugdkitError
 from jeugdkit.scope import GROUP, NATIONAL, Scope
 from jeugdkit.settings import DEFAULT, Settings
 
@@ -214,34 +214,28 @@ def release_deep_dive(dd: DeepDive, out, *, run=None, settings: Settings | None 
 
     # ---- gemeente effects
     if dd.effects is not None:
-        released.update(_release_effects(run, dd, scope, hier, pop_key, fits, total))
+        try:
+            released.update(_release_effects(run, dd, scope, hier, pop_key, fits, total))
+        except DisclosureError as exc:
+            # small gemeenten (a few youths with the outcome) block the fixed-effect tables;
+            # the rest of the deep dive stands, and the report says why this part is absent
+            dd.notes["effecten"] = (f"gemeente-effecten niet vrijgegeven door outputcontrole: "
+                                    f"{exc}")
     released["modelfit"] = pd.DataFrame(fits)
 
-    # ---- decomposition
+    # ---- decomposition and panel: like the effects, optional when output control blocks them
     if dd.decomposition is not None:
-        released["decompositie"], released["decompositie_lpm"] = _release_decomposition(
-            run, dd, pop_key)
-
-    # ---- panel
+        try:
+            released["decompositie"], released["decompositie_lpm"] = _release_decomposition(
+                run, dd, pop_key)
+        except DisclosureError as exc:
+            dd.notes["decompositie"] = (f"decompositie niet vrijgegeven door outputcontrole: "
+                                        f"{exc}")
     if dd.panel is not None:
-        pr = dd.panel
-        d = pr.data
-        params = run.check_model(
-            pr.result, name="panel", unit="gemeente-jaren",
-            population=f"panel-{min(pr.notes['jaren'])}-{max(pr.notes['jaren'])}",
-            n_per_level={"entity (gemeentecode)": d.groupby("gemeentecode")["gebruikers"]
-                         .sum().astype(int),
-                         "time (jaar)": d.groupby("jaar")["gebruikers"].sum().astype(int)
-                         .rename(index=str)},
-            description=f"PanelOLS: met-verblijf share in Y on wijkteam share in Y-{pr.lag}, "
-                        "gemeente and year effects, clustered by gemeente; fixed-effect "
-                        "levels counted in youths with jeugdhulp")
-        p = params.reset_index()
-        p["lag_jaren"] = pr.lag
-        p["gemeente_jaren"] = int(pr.result.nobs)
-        p["gemeenten"] = pr.notes["gemeenten"]
-        p["gewogen"] = pr.notes["weighted"]
-        released["panel"] = p
+        try:
+            released["panel"] = _release_panel(run, dd.panel)
+        except DisclosureError as exc:
+            dd.notes["panel"] = f"panel niet vrijgegeven door outputcontrole: {exc}"
 
     released = run.release_assembled(
         released, since=before, how="O/E and intervals from the released O counts and E "
@@ -255,6 +249,27 @@ def release_deep_dive(dd: DeepDive, out, *, run=None, settings: Settings | None 
             if o.type == "figure":
                 o.content.savefig(out / f"{o.uid}.png", metadata={"Software": None})
     return released
+
+
+def _release_panel(run, pr: PanelResult) -> pd.DataFrame:
+    """Release the wijkteam panel's parameters (fixed-effect levels counted in users)."""
+    d = pr.data
+    params = run.check_model(
+        pr.result, name="panel", unit="gemeente-jaren",
+        population=f"panel-{min(pr.notes['jaren'])}-{max(pr.notes['jaren'])}",
+        n_per_level={"entity (gemeentecode)": d.groupby("gemeentecode")["gebruikers"]
+                     .sum().astype(int),
+                     "time (jaar)": d.groupby("jaar")["gebruikers"].sum().astype(int)
+                     .rename(index=str)},
+        description=f"PanelOLS: met-verblijf share in Y on wijkteam share in Y-{pr.lag}, "
+                    "gemeente and year effects, clustered by gemeente; fixed-effect "
+                    "levels counted in youths with jeugdhulp")
+    p = params.reset_index()
+    p["lag_jaren"] = pr.lag
+    p["gemeente_jaren"] = int(pr.result.nobs)
+    p["gemeenten"] = pr.notes["gemeenten"]
+    p["gewogen"] = pr.notes["weighted"]
+    return p
 
 
 def _release_effects(run, dd: DeepDive, scope: Scope, hier, pop_key: str, fits: list,

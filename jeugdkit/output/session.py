@@ -134,7 +134,7 @@ class ExportSession:
         self._ledgers: dict[tuple[str, str], Ledger] = {}
         self.provenance: dict = {}
         """What the run rests on (parameters, input files with checksums, package versions,
-        catalog): written into the log for the checker, see :meth:`jeugdkit.report.Study.provenance`."""
+        catalog): written into the log for the checker (see ``Study.provenance``)."""
 
     # -- helpers ----------------------------------------------------------------------------
     def _new_name(self, name: str) -> None:

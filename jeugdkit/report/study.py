@@ -119,8 +119,8 @@ class Study:
 
     @staticmethod
     def code(gemeente) -> str:
-        """Return a gemeentecode as four digits; refuse an empty one."""
-        code = str(gemeente or "").strip()
+        """Return a gemeentecode as four digits (empty: ``JEUGDKIT_GEMEENTE``); refuse none."""
+        code = _env(gemeente, "JEUGDKIT_GEMEENTE")
         if not code:
             raise JeugdkitError("no gemeente: set the notebook parameter gemeente (a "
                                 "gemeentecode such as 0363) or JEUGDKIT_GEMEENTE")
@@ -220,7 +220,7 @@ class Study:
             inv = self.reader.inventory
             rows = []
             for name, entry in sorted(inv.datasets.items()):
-                for year, found in sorted(entry.chosen.items(), key=lambda kv: str(kv[0])):
+                for _, found in sorted(entry.chosen.items(), key=lambda kv: str(kv[0])):
                     rows.append({"dataset": name, "year": found.year, "version": found.version,
                                  "path": found.path.relative_to(inv.root).as_posix(),
                                  "bytes": found.size, "sha256": sha256_file(found.path)})
