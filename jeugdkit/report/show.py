@@ -43,6 +43,22 @@ INDICATOR_NAMES = {
 }
 
 
+HEADINGS = {
+    "gemeentecode": "Gebied", "wijkcode": "Wijk", "leeftijdsgroep": "Leeftijd",
+    "geslacht": "Geslacht", "hulpvorm": "Hulpvorm", "hulpvorm_groep": "Hulpvorm",
+    "verwijzer": "Verwijzer", "aantal": "Aantal", "indicator": "Indicator",
+    "waarde": "Waarde", "rang": "Rang", "aantal_gemeenten": "Gemeenten",
+    "percentielrang": "Percentielrang", "mediaan": "Mediaan", "niveau": "Niveau",
+    "waargenomen": "Waargenomen", "verwacht": "Verwacht", "ratio": "Ratio",
+    "ondergrens": "Ondergrens", "bovengrens": "Bovengrens", "signaal": "Signaal",
+    "definitie": "Definitie", "noemer": "Noemer", "teller": "Teller", "pct": "%",
+    "opmerking": "Opmerking", "wijkteam": "Wijkteam",
+    "overig_zonder_verblijf": "Overig zonder verblijf", "met_verblijf": "Met verblijf",
+    "totaal": "Totaal", "man": "Man", "vrouw": "Vrouw",
+}
+"""Column headings the report shows by default (other names: underscores as spaces)."""
+
+
 class HTML:
     """An HTML fragment that Jupyter displays (and papermill stores) as ``text/html``."""
 
@@ -99,7 +115,8 @@ def table(frame: pd.DataFrame, *, columns: dict | None = None, names: dict | Non
     ``decimals``: {column: decimals} (default 1 for fractions, whole numbers as they are).
     """
     frame = frame.copy()
-    columns = columns or {c: c for c in frame.columns}
+    frame.columns = [str(c) for c in frame.columns]
+    columns = columns or {c: HEADINGS.get(c, c.replace("_", " ")) for c in frame.columns}
     columns = {c: h for c, h in columns.items() if c in frame.columns}
     frame = frame[list(columns)]
     if names and "gemeentecode" in frame:
