@@ -148,6 +148,7 @@ class Job:
     key: str
     lock: Path
     naam: str = ""
+    progress: bool = False
 
 
 @dataclass
@@ -244,7 +245,10 @@ def _run_gemeente(job: Job) -> Path:
         shutil.rmtree(job.folder / sub, ignore_errors=True)
     nb_dir = job.folder / "notebooks"
     for nb in GEMEENTE_NOTEBOOKS:
+        t = time.perf_counter()
         execute(nb, nb_dir, job.parameters, job.lock, cwd=job.folder)
+        if job.progress:
+            print(f"    {job.gemeente} {nb}: {time.perf_counter() - t:.0f} s", flush=True)
     log_path = job.folder / "export" / "log" / "results.json"
     log = json.loads(log_path.read_text(encoding="utf-8"))
     period = job.parameters["period"]
@@ -308,6 +312,7 @@ def run_reports(data_root, period=None, *, gemeenten="all", out="rapporten",
     for job in jobs:
         keyed = {k: v for k, v in job.parameters.items() if k != "run_timestamp"}
         job.key = _job_key(study, keyed)
+        job.progress = log is print  # per-notebook lines from the workers on the console
     summary = RunSummary()
     todo = []
     for job in jobs:
