@@ -162,3 +162,21 @@ def notes(items, empty: str = "Geen opmerkingen.") -> HTML:
     """Return notes (e.g. from the population or the release) as a list, or a sentence."""
     items = [str(i) for i in items if str(i).strip()]
     return bullets(items) if items else HTML(f"<p>{html.escape(empty)}</p>")
+
+
+def inventory_table(inventory: dict) -> HTML:
+    """Return the chosen files of an inventory (see ``jeugdkit.inventory``) as a table."""
+    rows = []
+    for name, entry in inventory["datasets"].items():
+        for f in entry["files"] or [{"year": None, "version": None, "path": "niet gevonden"}]:
+            rows.append({"dataset": name, "jaar": f["year"], "versie": f["version"],
+                         "records": f.get("rows"), "bestand": f["path"],
+                         "ontbrekend": ", ".join(f.get("missing_variables", [])) or "-"})
+    return table(pd.DataFrame(rows), decimals={"jaar": 0, "versie": 0})
+
+
+def inventory_notes(inventory: dict) -> HTML:
+    """Return the unplaced files and the per-dataset issues of an inventory as a list."""
+    return notes([f"{u['path']}: {u['reason']}" for u in inventory["unplaced"]]
+                 + [f"{n}: {i}" for n, e in inventory["datasets"].items() for i in e["issues"]],
+                 empty="Alle bestanden zijn geplaatst; geen opmerkingen.")
