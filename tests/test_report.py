@@ -137,7 +137,7 @@ def test_report_layout_and_index(report_run):
     for code in codes:
         folder = out / "2023" / code
         assert (folder / "rapport.html").exists()
-        assert sorted(p.name for p in (folder / "notebooks").iterdir()) == [
+        assert sorted(p.name for p in (folder / "notebooks").glob("*.ipynb")) == [
             "02_benchmark.ipynb", "03_verdieping.ipynb", "04_trajecten.ipynb",
             "05_samenvatting.ipynb"]
         assert (folder / "export" / "log" / "results.json").exists()

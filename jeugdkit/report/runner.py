@@ -101,8 +101,16 @@ class LockedKernelManager(AsyncKernelManager):
     """
 
     lock_path: Path | None = None
+    log_path: Path | None = None
+    """Where the kernel process's own messages go (its start-up notices, the interrupt at
+    shutdown); None: the console. Notebook output is in the notebook either way."""
 
     async def start_kernel(self, **kw):
+        if self.log_path is not None:
+            self.log_path.parent.mkdir(parents=True, exist_ok=True)
+            self._log_file = open(self.log_path, "ab")  # noqa: SIM115 - lives as the kernel
+            kw.setdefault("stdout", self._log_file)
+            kw.setdefault("stderr", self._log_file)
         if self.lock_path is None:
             return await super().start_kernel(**kw)
         with _file_lock(Path(self.lock_path)):
@@ -114,12 +122,24 @@ class LockedKernelManager(AsyncKernelManager):
             finally:
                 client.stop_channels()
 
+    async def shutdown_kernel(self, *args, **kw):
+        try:
+            return await super().shutdown_kernel(*args, **kw)
+        finally:
+            log = getattr(self, "_log_file", None)
+            if log is not None:
+                log.close()
+
 
 def execute(notebook: str, out_dir: Path, parameters: dict, lock: Path | None = None,
             cwd: Path | None = None) -> Path:
-    """Run one notebook with papermill; return the executed copy's path."""
+    """Run one notebook with papermill; return the executed copy's path.
+
+    The kernel's own messages go to ``<out_dir>/kernels.log``.
+    """
     import papermill as pm
     LockedKernelManager.lock_path = lock
+    LockedKernelManager.log_path = out_dir / "kernels.log"
     src = notebook_dir() / f"{notebook}.ipynb"
     if not src.exists():
         raise ReportError(f"notebook {src} not found; set JEUGDKIT_NOTEBOOKS to the folder "
