@@ -241,3 +241,29 @@ def test_rerun_skips_done_and_regenerates_identically_but_for_the_timestamp(repo
     for name in changed:
         assert (after_export[name].decode().replace(other, stamp)
                 == before_export[name].decode())
+
+
+def _hold_lock(args):
+    import time
+
+    from jeugdkit.report.runner import _file_lock
+    lock, log, name = args
+    with _file_lock(lock):
+        with open(log, "a") as f:
+            f.write(f"in {name}\n")
+        time.sleep(1.5)
+        with open(log, "a") as f:
+            f.write(f"out {name}\n")
+
+
+def test_the_kernel_lock_lets_one_process_in_at_a_time(tmp_path):
+    from concurrent.futures import ProcessPoolExecutor
+    from multiprocessing import get_context
+    log = tmp_path / "log.txt"
+    with ProcessPoolExecutor(3, mp_context=get_context("spawn")) as pool:
+        list(pool.map(_hold_lock, [(tmp_path / "k.lock", log, i) for i in range(3)]))
+    lines = log.read_text().split("\n")[:-1]
+    assert len(lines) == 6
+    # every "in" is followed by the "out" of the same process: no two inside at once
+    for first, second in zip(lines[::2], lines[1::2]):
+        assert first.startswith("in ") and second == "out " + first[3:]
