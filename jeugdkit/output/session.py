@@ -19,6 +19,7 @@ import hashlib
 import io
 import json
 import re
+import sys
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -651,6 +652,10 @@ class ExportSession:
                       "no person keys in texts"], {"summary": {"suppressed": False}},
                      "pass", "pass", "release_figure", description)
         self.outputs[name] = out
+        if "matplotlib.pyplot" in sys.modules:
+            # the run owns the figure now; closed, a notebook's inline backend does not show
+            # it where it was made (savefig still works)
+            sys.modules["matplotlib.pyplot"].close(fig)
         return out
 
     # -- audit and log --------------------------------------------------------------------------
