@@ -87,7 +87,8 @@ def cmd_demo(args) -> int:
     out = Path(args.out)
     if not (out / "ra").exists() or args.force:
         print(f"Synthetische RA-map maken in {out / 'ra'} ...", flush=True)
-        generate(out, persons=args.persons, seed=args.seed)
+        # without --seed: the generator's default seed, the same tree as `jeugdkit synth`
+        generate(out, persons=args.persons, **({} if args.seed is None else {"seed": args.seed}))
     gemeente = args.gemeente
     if not gemeente:
         # the demo shows a gemeente the generator made notably high (its truth says so)
@@ -224,7 +225,8 @@ def build_parser() -> argparse.ArgumentParser:
                    "notably high)")
     p.add_argument("--period", default=None, help="default: the newest year with follow-up")
     p.add_argument("--persons", type=int, default=100_000)
-    p.add_argument("--seed", type=int, default=20231)
+    p.add_argument("--seed", type=int, default=None,
+                   help="generator seed (default: the generator's own, as `jeugdkit synth`)")
     p.add_argument("--cache-dir")
     p.add_argument("--force", action="store_true", help="regenerate the tree and the report")
     p.set_defaults(func=cmd_demo)
