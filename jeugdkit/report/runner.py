@@ -34,7 +34,6 @@ import traceback
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from importlib import resources
 from multiprocessing import get_context
 from pathlib import Path
 
@@ -57,11 +56,7 @@ def notebook_dir() -> Path:
     env = os.environ.get("JEUGDKIT_NOTEBOOKS")
     if env:
         return Path(env)
-    here = Path(__file__).resolve().parents[2] / "notebooks"
-    if (here / f"{GEMEENTE_NOTEBOOKS[0]}.ipynb").exists():
-        return here
-    packaged = resources.files("jeugdkit") / "notebooks"
-    return Path(str(packaged))
+    return Path(__file__).resolve().parents[2] / "notebooks"
 
 
 # ----------------------------------------------------------------------------- kernels

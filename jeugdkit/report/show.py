@@ -141,6 +141,14 @@ def table(frame: pd.DataFrame, *, columns: dict | None = None, names: dict | Non
                 + "".join(body) + "</tbody></table>" + more)
 
 
+def wide(frame: pd.DataFrame, index: list[str], columns: str, values: str = "aantal"
+         ) -> pd.DataFrame:
+    """Return a released tidy table spread wide (one column per code of ``columns``), keeping
+    the order of the rows and suppressed cells as missing."""
+    return frame.pivot_table(index=index, columns=columns, values=values, aggfunc="first",
+                             dropna=False, sort=False).reset_index()
+
+
 def figure(path, alt: str, caption: str = "") -> HTML:
     """Return a released figure (a PNG in the export) embedded in the page, with a caption."""
     path = Path(path)
