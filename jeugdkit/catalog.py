@@ -15,14 +15,9 @@ import hashlib
 import json
 import os
 import re
-import sys
+import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
 
 from jeugdkit.errors import CatalogError
 

@@ -12,14 +12,9 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import sys
+import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
 
 from jeugdkit.errors import JeugdkitError
 

@@ -314,7 +314,9 @@ def overgang_units(pop, history: History, settings: Settings | None = None) -> p
     is_met = t["hulpvorm"].astype(object).isin(met).to_numpy()
     zonder = t[~is_met & (t["hulpvorm_groep"].astype(str) != a.unknown_label).to_numpy()
                & within(t["begin"], p.peildatum, p.einde)]
-    first = zonder.sort_values("begin").drop_duplicates("rin")[["rin", "gemeentecode", "begin"]]
+    # stable: among trajecten with the same begin the first in file order wins on every CPU
+    first = zonder.sort_values("begin", kind="mergesort").drop_duplicates("rin")
+    first = first[["rin", "gemeentecode", "begin"]]
     mv = t[is_met][["rin", "begin", "eind"]].rename(columns={"begin": "mb", "eind": "me"})
     pairs = first.merge(mv, on="rin")
     s = _ns(pairs["begin"])

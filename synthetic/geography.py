@@ -102,7 +102,9 @@ def build_geography(opts: Options, rng: np.random.Generator) -> Geography:
     G = opts.gemeenten
     nb = G + 1
     rank = np.arange(1, nb + 1)
-    share = rank ** -1.15
+    # Python floats, not numpy's power: numpy picks a SIMD kernel per CPU (AVX2, AVX-512, ...)
+    # whose last bits differ, and the tree must be byte-identical on every machine.
+    share = np.array([float(r) ** -1.15 for r in rank.tolist()])
     share = share / share.sum()
     codes = rng.choice(np.arange(3, 1990), size=nb + 1, replace=False)
     code_str = np.array([f"{c:04d}" for c in codes], dtype=object)
@@ -150,7 +152,7 @@ def build_geography(opts: Options, rng: np.random.Generator) -> Geography:
     sted = np.select([class_share > 0.12, class_share > 0.05, class_share > 0.025,
                       class_share > 0.012], [1, 2, 3, 4], 5)
     n_regio = max(2, round(G / 6))
-    by_size = np.argsort(-class_share)
+    by_size = np.argsort(-class_share, kind="stable")
     regio = np.empty(G, dtype=np.int64)
     regio[by_size[:n_regio]] = np.arange(n_regio)
     regio[by_size[n_regio:]] = rng.integers(0, n_regio, G - n_regio)

@@ -292,7 +292,7 @@ def _link_absent_parents(rng, P, pid, pers, hhs):
     chosen = np.full(len(uh), -1)
     for sex, want in ((1, need_father), (2, ~need_father)):
         pool = adults[P.sex[adults] == sex]
-        pool = pool[np.argsort(P.birth[pool])]
+        pool = pool[np.argsort(P.birth[pool], kind="stable")]
         pb = P.birth[pool]
         lo = np.searchsorted(pb, oldest_birth - int(45 * 365.25))
         hi = np.searchsorted(pb, oldest_birth - int(19 * 365.25))
@@ -434,8 +434,8 @@ def _year_events(rng, geo, P, H, res, comp, y0, y1, hh_sp, ad_sp):
     k = min(len(W), len(M))
     W = rng.permutation(W)[:k]
     M = rng.permutation(M)[:k]
-    W = W[np.argsort(P.birth[fem[W]])]
-    M = M[np.argsort(P.birth[male[M]])]
+    W = W[np.argsort(P.birth[fem[W]], kind="stable")]
+    M = M[np.argsort(P.birth[male[M]], kind="stable")]
     ev[un] = N_EVENTS
     ev[W] = EV_UNION
     ev[M] = EV_UNION

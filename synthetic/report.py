@@ -361,6 +361,14 @@ def write_truth(world, files, metrics, path: Path) -> None:
             "imputed_end_dates": int(j.trajecten["imputed_end"].sum()),
             "open_trajecten": int((j.trajecten["end"] < 0).sum()),
         },
+        "population": {
+            "definition": "RINPERSOONS R, resident on 1 January Y (an address spell covers it), "
+                          "aged 0-22 on 1 January Y, with a gemeente in the classification "
+                          "year: the study population of period Y; the kit's count must equal "
+                          "it exactly",
+            "youths_0_22_by_year": {str(y): int(n) for y, n in
+                                    f["year"].value_counts().sort_index().items()},
+        },
         "calibration": metrics,
     }
     path.write_text(json.dumps(truth, indent=1, ensure_ascii=False, default=_json_default),

@@ -263,7 +263,7 @@ class TreeWriter:
         quirk_year = w.opts.first - 1
         for y in range(w.opts.first - 1, w.opts.last + 1):
             t = w.bg.inha[y]
-            o = np.argsort(t["hkw"])
+            o = np.argsort(t["hkw"], kind="stable")
             df = pd.DataFrame({Sh: "R", Rh: rin(t["hkw"][o]),
                                self.v(D, "percentiel"): t["percentile"][o].astype(float),
                                self.v(D, "pct_lage_inkomensgrens"): t["harmlag"][o].astype(float),

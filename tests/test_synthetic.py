@@ -10,6 +10,9 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -458,6 +461,53 @@ def test_same_seed_gives_identical_files(tmp_path):
     synthetic.generate(tmp_path / "c", **{**kw, "seed": 8})
     c = _digests(tmp_path / "c")
     assert c != a
+
+
+def _numpy_kernels_above_baseline() -> list[str]:
+    """Return the SIMD targets numpy dispatches to on this CPU beyond its compiled baseline."""
+    from numpy._core import _multiarray_umath as m
+    return [f for f in m.__cpu_dispatch__ if m.__cpu_features__.get(f)]
+
+
+def test_identical_files_on_every_cpu_kernel(tmp_path):
+    """The tree must not depend on the machine: numpy picks SIMD kernels per CPU (AVX2,
+    AVX-512, ...) whose sorts order ties differently and whose transcendental functions differ in
+    the last bit. Generating with every kernel above the baseline switched off (as on an older
+    CPU) must give byte-identical files."""
+    kernels = _numpy_kernels_above_baseline()
+    if not kernels:
+        pytest.skip("numpy dispatches to no kernel above its baseline on this CPU")
+    code = ("import sys, synthetic; "
+            "synthetic.generate(sys.argv[1], persons=20_000, gemeenten=25, years=(2018, 2024))")
+    digests = []
+    for name, disabled in (("native", None), ("baseline", " ".join(kernels))):
+        env = {k: v for k, v in os.environ.items() if k != "NPY_DISABLE_CPU_FEATURES"}
+        if disabled:
+            env["NPY_DISABLE_CPU_FEATURES"] = disabled
+        subprocess.run([sys.executable, "-c", code, str(tmp_path / name)], env=env, check=True)
+        digests.append(_digests(tmp_path / name))
+    native, baseline = digests
+    differ = sorted(k for k in native if native[k] != baseline.get(k))
+    assert native.keys() == baseline.keys() and not differ, f"differ by CPU kernel: {differ}"
+    # the kit on one tree: the same population and trajectory release with either kernel set
+    outputs = []
+    for name, disabled in (("native", None), ("baseline", " ".join(kernels))):
+        env = {k: v for k, v in os.environ.items() if k != "NPY_DISABLE_CPU_FEATURES"}
+        env["JEUGDKIT_CACHE_DIR"] = str(tmp_path / f"cache-{name}")
+        if disabled:
+            env["NPY_DISABLE_CPU_FEATURES"] = disabled
+        out = tmp_path / f"kit-{name}"
+        for args in (["population", "--out", str(out / "pop.parquet")],
+                     ["trajecten", "--out", str(out / "trajecten")]):
+            subprocess.run([sys.executable, "-m", "jeugdkit", *args, "--data-root",
+                            str(tmp_path / "native" / "ra"), "--period", "2023"],
+                           env=env, check=True, capture_output=True)
+        pop = pd.read_parquet(out / "pop.parquet")
+        csvs = {p.name: p.read_bytes() for p in sorted((out / "trajecten").glob("*.csv"))}
+        outputs.append((pop, (out / "pop.reconciliation.csv").read_bytes(), csvs))
+    (pop_a, rec_a, csv_a), (pop_b, rec_b, csv_b) = outputs
+    pd.testing.assert_frame_equal(pop_a, pop_b)
+    assert rec_a == rec_b and csv_a == csv_b and len(csv_a) >= 5
 
 
 def test_cli(tmp_path, capsys):

@@ -21,7 +21,7 @@ import json
 import re
 import sys
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -129,7 +129,7 @@ class ExportSession:
             settings = settings.output_control
         self.name = name
         self.rules = _tightened(settings or OutputControl(), {}, f"run {name!r}")
-        self.run_timestamp = run_timestamp or datetime.now(timezone.utc).isoformat(
+        self.run_timestamp = run_timestamp or datetime.now(UTC).isoformat(
             timespec="seconds")
         self.outputs: dict[str, Output] = {}
         self._ledgers: dict[tuple[str, str], Ledger] = {}

@@ -33,7 +33,7 @@ import time
 import traceback
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from multiprocessing import get_context
 from pathlib import Path
 
@@ -300,7 +300,7 @@ def run_reports(data_root, period=None, *, gemeenten="all", out="rapporten",
     log(f"periode {label}: gedeelde tussenresultaten (populatie, historie, panel) ...")
     study.prepare()
     log(f"  klaar in {time.perf_counter() - t0:.0f} s ({study.workdir})")
-    timestamp = run_timestamp or datetime.now(timezone.utc).isoformat(timespec="seconds")
+    timestamp = run_timestamp or datetime.now(UTC).isoformat(timespec="seconds")
     # absolute paths: the notebooks run in the gemeente's folder
     base = {"data_root": str(study.reader.data_root.resolve()), "period": label,
             "report_dir": str(out),

@@ -235,6 +235,46 @@ class Study:
                 self.reference_path or default_reference_path(self.reader.data_root))
         return self._memo["reference"]
 
+    def synthetic_truth(self) -> dict | None:
+        """Return the generator's truth.json beside a synthetic data root (None for RA data).
+
+        The notebooks' check cells print a key number next to the generator's own figure, so
+        that a changed stored number says whether the generator or the kit changed."""
+        path = self.reader.data_root.parent / "truth.json"
+        if not path.is_file():
+            return None
+        truth = json.loads(path.read_text(encoding="utf-8"))
+        return truth if str(truth.get("generator", "")).startswith("synthetic") else None
+
+    def truth_note(self, what: str) -> str:
+        """Return the generator's figure for a key number as Dutch text ('' without one).
+
+        ``what``: ``jongeren`` (the population, exact), ``pct_jeugdhulp_0_17`` (exact),
+        ``herhaald_beroep`` (the generator counts every traject, the kit only those of the
+        population: close, not equal) or ``uitschieters`` (the planted outliers)."""
+        truth = self.synthetic_truth()
+        year = str(self.period.peildatum.year)
+        if truth is None or self.period.label != year:
+            return ""
+        calibration = truth.get("calibration", {})
+        if what == "jongeren":
+            n = truth.get("population", {}).get("youths_0_22_by_year", {}).get(year)
+            return "" if n is None else f"generator (truth.json): {n} jongeren"
+        if what == "pct_jeugdhulp_0_17":
+            pct = calibration.get("jeugdhulp_pct_under18_by_year", {}).get(year)
+            return "" if pct is None else f"generator (truth.json): {pct:.2f}%"
+        if what == "herhaald_beroep":
+            if str(calibration.get("year")) != year:
+                return ""
+            return (f"generator (truth.json, alle trajecten): "
+                    f"{calibration['herhaald_beroep_pct']:.1f}%")
+        if what == "uitschieters":
+            out = truth["jeugdhulp"]["outliers"]
+            return ("geplant (truth.json): " + ", ".join(
+                [f"{c} lager" for c in sorted(out["low"])]
+                + [f"{c} hoger" for c in sorted(out["high"])]))
+        raise ValueError(f"truth_note: unknown key number {what!r}")
+
     def gemeenten(self) -> pd.DataFrame:
         """Return the gemeenten of the period's population (code, naam), sorted by code."""
         codes = sorted(self.population().frame["gemeentecode"].astype(str).unique())
