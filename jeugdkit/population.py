@@ -45,6 +45,17 @@ class Population:
     maatregelen: dict[str, pd.DataFrame] = field(default_factory=dict)
     notes: dict = field(default_factory=dict)
 
+    def lacking(self, dataset: str, *variables: str) -> str:
+        """Return why an output that needs these (logical) variables cannot be made: a Dutch
+        'niet berekenbaar' note naming each variable the delivery lacks and its files, or ''
+        when all are there. Only assumed variables can be lacking (see Reader.gaps)."""
+        gaps = [g for g in self.notes.get("missing_variables", [])
+                if g["dataset"] == dataset and g["catalogus"] in variables]
+        return "; ".join(
+            f"variabele {g['variabele']} ontbreekt in {', '.join(g['bestanden'])} ({dataset}); "
+            f"lijkt op: {', '.join(g['suggesties']) or 'niets'}; zet de naam in een eigen "
+            f"catalogus (datasets.{dataset}.variables.{g['catalogus']}.name)" for g in gaps)
+
     def check(self) -> None:
         """Raise ReconciliationError unless the reconciliation closes on this population."""
         final = {"personen": len(self.frame)}
@@ -542,7 +553,9 @@ def build_population(reader, period: str | Period, classification_year: int | No
              "income_year": period.income_year, "education_year": period.education_year,
              "school_year": period.school_year, "jeugd_years": years, "files": files,
              "missing_sources": run.missing_sources, "messages": run.messages,
-             "overlap_rule": run.overlap_rule}
+             "overlap_rule": run.overlap_rule,
+             "missing_variables": [dict(g, bestanden=list(g["bestanden"]))
+                                   for g in reader.gaps.values()]}
     pop = Population(period, C, frame, run.rec.frame(), trajecten, maatregelen, notes)
     pop.check()
     return pop

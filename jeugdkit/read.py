@@ -23,6 +23,7 @@ Value labels are available through `Reader.labels()` for display; logic uses cod
 from __future__ import annotations
 
 import atexit
+import difflib
 import hashlib
 import json
 import logging
@@ -215,6 +216,16 @@ def _convert_number(values: np.ndarray, spec: VariableSpec, stats: dict, context
         numeric[numeric < 0] = np.nan
     stats["missing"] = int(np.isnan(numeric).sum())
     return numeric
+
+
+class MissingVariableWarning(UserWarning):
+    """An assumed variable is not in a file: it is read as all missing."""
+
+
+def closest_names(name: str, candidates, n: int = 3) -> list[str]:
+    """Return up to ``n`` of a file's variable names that look most like ``name``."""
+    upper = {c.upper(): c for c in candidates}
+    return [upper[m] for m in difflib.get_close_matches(name.upper(), list(upper), n, 0.6)]
 
 
 def _absent(spec: VariableSpec, n: int):
@@ -419,6 +430,8 @@ class Reader:
         self.parallel_min_rows = parallel_min_rows
         self.chunk_rows = chunk_rows
         self.log: list[FileReport] = []
+        self.gaps: dict[tuple[str, str], dict] = {}
+        """Assumed variables a file lacks, by (dataset, logical name): read as all missing."""
         self._inventory: Inventory | None = None
         self._labels: dict[tuple[str, str], dict] = {}
 
@@ -563,9 +576,15 @@ class Reader:
             plans.append(ColumnPlan(key, "key", tuple(actual), None, fp))
         for logical in columns:
             var = spec.column(logical)
-            required = var.expected_in(found.year)
-            actual = self._resolve(spec, found, meta, logical, classification_year, required)
-            if actual is None:  # outside the variable's years: an all-missing column
+            expected = var.expected_in(found.year)
+            # a variable whose RA name is assumed (not publicly confirmed) may be lacking in a
+            # real delivery: it is read as all missing and recorded, so that only the outputs
+            # that need it are left out; a confirmed variable that is lacking is an error
+            actual = self._resolve(spec, found, meta, logical, classification_year,
+                                   required=expected and not var.assumed)
+            if actual is None:  # outside the variable's years, or an assumed one lacking
+                if expected:
+                    self._record_gap(spec, found, meta, logical, classification_year)
                 plans.append(ColumnPlan(logical, "absent", (), var, "absent"))
                 continue
             # a wide variable is cached per classification year: gemeente@2023
@@ -573,6 +592,23 @@ class Reader:
             plans.append(ColumnPlan(out, var.kind, (actual,), var,
                                     var.fingerprint(classification_year)))
         return plans
+
+    def _record_gap(self, spec: DatasetSpec, found: FoundFile, meta, logical: str,
+                    classification_year: int | None) -> None:
+        name = spec.column(logical).ra_name(classification_year)
+        gap = self.gaps.setdefault((spec.name, logical), {
+            "dataset": spec.name, "variabele": name, "catalogus": logical, "bestanden": [],
+            "suggesties": closest_names(name, meta.column_names)})
+        if found.path.name not in gap["bestanden"]:
+            gap["bestanden"].append(found.path.name)
+            warnings.warn(f"{found.path}: assumed variable {name} (catalog key datasets."
+                          f"{spec.name}.variables.{logical}.name) not found; read as missing, "
+                          "outputs that need it are left out. Closest names in the file: "
+                          f"{gap['suggesties'] or 'none'}", MissingVariableWarning, stacklevel=4)
+
+    def lacks(self, dataset: str, *logical: str) -> list[dict]:
+        """Return the gaps (see ``gaps``) among the given variables of a dataset read so far."""
+        return [self.gaps[(dataset, name)] for name in logical if (dataset, name) in self.gaps]
 
     def _cache_path(self, found: FoundFile) -> Path:
         digest = hashlib.sha256(str(found.path.resolve()).encode()).hexdigest()[:16]

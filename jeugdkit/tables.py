@@ -17,6 +17,7 @@ sums of cells. In unit ``trajecten`` every traject counts once and totals are su
 
 from __future__ import annotations
 
+import sys
 from itertools import product
 from pathlib import Path
 
@@ -569,6 +570,9 @@ def release_tables(pop, out, *, scope: Scope | None = None, groups: dict | None 
     groep_levels = [*rel.groups]
     all_groups = [*groep_levels, *sorted(set(t["groep"]) - set(groep_levels))]
     ins_mask = (t["start"] == "in").to_numpy()
+    # instroom by verwijzer needs an assumed variable the delivery may lack: then only that
+    # table is left out, with the reason
+    no_verwijzer = pop.lacking("JGDHULPBUS", "verwijzer")
     stroom_masks = {"beginstand": ~ins_mask, "instroom": ins_mask,      # set by rel.trajecten()
                     "uitstroom": (t["afloop"] == "in").to_numpy(),
                     "eindstand": (t["afloop"] == "na").to_numpy()}
@@ -592,7 +596,7 @@ def release_tables(pop, out, *, scope: Scope | None = None, groups: dict | None 
                 mask = rel.youths_with(t, (t["groep"] == g).to_numpy())
             rel.youth_spec(mask, f"gebruik_{g}", f"youths with jeugdhulp, group {g}",
                            ages=True, sex=True)
-    if u_ins == "jongeren":
+    if u_ins == "jongeren" and not no_verwijzer:
         for v in [*sorted(set(t.loc[ins_mask, "verwijzer"])), total]:
             for g in [*all_groups, total]:
                 m = ins_mask.copy()
@@ -614,7 +618,7 @@ def release_tables(pop, out, *, scope: Scope | None = None, groups: dict | None 
     specs = []
     geo_hier = scope.hierarchy(t["gemeentecode"].unique()) or {}
     geo_levels = scope.levels()
-    if u_ins == "trajecten":
+    if u_ins == "trajecten" and not no_verwijzer:
         dims = ["gemeentecode", "verwijzer", "hulpvorm"]
         specs.append(dict(
             data=_aggregate(t[ins_mask].assign(hulpvorm=t.loc[ins_mask, "groep"]), dims),
@@ -674,7 +678,10 @@ def release_tables(pop, out, *, scope: Scope | None = None, groups: dict | None 
                 description=f"wijken of gemeente {scope.gemeente}")
 
     # ---- instroom_verwijzer
-    if u_ins == "trajecten":
+    if no_verwijzer:
+        note = run.leave_out("instroom_verwijzer", no_verwijzer)
+        print(f"note: {note}", file=sys.stderr)
+    elif u_ins == "trajecten":
         tab = traj["tr_instroom"].rename(columns={"hulpvorm": "hulpvorm_groep"})
         frame = scope.publish(tab)
     else:
@@ -684,8 +691,9 @@ def release_tables(pop, out, *, scope: Scope | None = None, groups: dict | None 
                 part = scope.publish(youth[f"instroom_{v}_{g}"])
                 parts.append(part.assign(verwijzer=v, hulpvorm_groep=g))
         frame = pd.concat(parts, ignore_index=True)
-    frame = frame[["gemeentecode", "verwijzer", "hulpvorm_groep", "aantal"]].copy()
-    released["instroom_verwijzer"] = _rename_group(frame, "hulpvorm_groep", unknown)
+    if not no_verwijzer:
+        frame = frame[["gemeentecode", "verwijzer", "hulpvorm_groep", "aantal"]].copy()
+        released["instroom_verwijzer"] = _rename_group(frame, "hulpvorm_groep", unknown)
 
     # ---- gebruik_leeftijd_geslacht
     if u_geb == "trajecten":
@@ -725,6 +733,8 @@ def release_tables(pop, out, *, scope: Scope | None = None, groups: dict | None 
 
     order = {c: i for i, c in enumerate(shown)}
     for name in ("instroom_verwijzer", "gebruik_leeftijd_geslacht", "stroom"):
+        if name not in released:
+            continue
         f = released[name]
         f["gemeentecode"] = f["gemeentecode"].astype(str)
         f = f.sort_values("gemeentecode", key=lambda s: s.map(order), kind="stable")

@@ -578,18 +578,31 @@ def release_trajectories(pop, history: History, out, *, scope: Scope | None = No
     closed = uitkomstitem_units(pop, history, settings)
     reden_leaves = sorted(set(closed["reden"]) | set(a.uitval_broad) - set(a.uitval_strict)
                           | {"_".join(a.uitval_strict), UNKNOWN_REASON})
-    specs = [r.spec(closed, ["gemeentecode", "reden"], "uitval", "trajecten-afgesloten",
-                    hier={"reden": reden_hierarchy(reden_leaves, settings)},
-                    levels={"reden": reden_leaves},
-                    description="trajecten closed in the period by end reason (uitval)"),
-             r.spec(closed, ["gemeentecode", "cijfer_ingevuld"], "cijfer_respons",
-                    "trajecten-afgesloten", levels={"cijfer_ingevuld": YES_NO},
-                    description="closed trajecten with the mark for the use of the help filled"),
-             r.spec(closed, ["gemeentecode", "zelfstandig"], "zelfstandig",
-                    "trajecten-afgesloten",
-                    levels={"zelfstandig": ["1", "2", "9", "niet_ingevuld"]},
-                    hier={"zelfstandig": {"1": "ingevuld", "2": "ingevuld", "9": "ingevuld"}},
-                    description="closed trajecten by 'can carry on without help'")]
+    # an output whose (assumed) variable the delivery lacks is not made: a note says why
+    lacking = {name: pop.lacking("JGDHULPBUS", variable) for name, variable in
+               (("uitval", "reden_einde"), ("cijfer", "cijfer"), ("zelfstandig", "zelfstandig"),
+                ("spiegel", "aanbieder"))}
+    for name, reason in lacking.items():
+        if reason:
+            r.notes.append(run.leave_out(name, reason))
+    specs = []
+    if not lacking["uitval"]:
+        specs.append(r.spec(closed, ["gemeentecode", "reden"], "uitval", "trajecten-afgesloten",
+                            hier={"reden": reden_hierarchy(reden_leaves, settings)},
+                            levels={"reden": reden_leaves},
+                            description="trajecten closed in the period by end reason"))
+    if not lacking["cijfer"]:
+        specs.append(r.spec(closed, ["gemeentecode", "cijfer_ingevuld"], "cijfer_respons",
+                            "trajecten-afgesloten", levels={"cijfer_ingevuld": YES_NO},
+                            description="closed trajecten with the mark for the use of the "
+                                        "help filled"))
+    if not lacking["zelfstandig"]:
+        specs.append(r.spec(closed, ["gemeentecode", "zelfstandig"], "zelfstandig",
+                            "trajecten-afgesloten",
+                            levels={"zelfstandig": ["1", "2", "9", "niet_ingevuld"]},
+                            hier={"zelfstandig": {"1": "ingevuld", "2": "ingevuld",
+                                                  "9": "ingevuld"}},
+                            description="closed trajecten by 'can carry on without help'"))
     uitkomst_note = ""
     try:
         hb_u = herhaald_beroep_units(pop, history, "uitkomst", settings)
@@ -600,21 +613,25 @@ def release_trajectories(pop, history: History, out, *, scope: Scope | None = No
                                         "end of the next half-year"))
     except NotComputableError as exc:
         uitkomst_note = f"niet berekenbaar: {exc}"
-        r.notes.append(uitkomst_note)
-    t_closed = run.freq_tables(specs)
-    t_uitval, t_cijfer, t_zelf = t_closed[:3]
+        r.notes.append(run.leave_out("herhaald_beroep_uitkomst", str(exc)))
+    t_closed = dict(zip([sp["name"] for sp in specs], run.freq_tables(specs))) if specs else {}
 
     rows = rows_of(closed)
-    counts = pd.DataFrame({c: r.pick(t_uitval, reden=c) for c in
-                           [total, UNKNOWN_REASON, "bekend", "breed", "_".join(a.uitval_strict)]})
-    uit = []
-    for definitie, code in (("strikt", "_".join(a.uitval_strict)), ("breed", "breed")):
-        uit.append(_frame({"definitie": definitie, "afgesloten": counts[total],
-                           "onbekend": counts[UNKNOWN_REASON], "bekend": counts["bekend"],
-                           "uitval": counts[code]}, rows))
-    released["uitval"] = _add_pct(pd.concat(uit, ignore_index=True),
-                                  {"pct_uitval": ("uitval", "bekend"),
-                                   "pct_onbekend": ("onbekend", "afgesloten")})
+    if lacking["uitval"]:
+        released["uitval"] = _not_computable(lacking["uitval"])
+    else:
+        t_uitval = t_closed["uitval"]
+        counts = pd.DataFrame({c: r.pick(t_uitval, reden=c) for c in
+                               [total, UNKNOWN_REASON, "bekend", "breed",
+                                "_".join(a.uitval_strict)]})
+        uit = []
+        for definitie, code in (("strikt", "_".join(a.uitval_strict)), ("breed", "breed")):
+            uit.append(_frame({"definitie": definitie, "afgesloten": counts[total],
+                               "onbekend": counts[UNKNOWN_REASON], "bekend": counts["bekend"],
+                               "uitval": counts[code]}, rows))
+        released["uitval"] = _add_pct(pd.concat(uit, ignore_index=True),
+                                      {"pct_uitval": ("uitval", "bekend"),
+                                       "pct_onbekend": ("onbekend", "afgesloten")})
 
     # ---- trajecten started in the period: herhaald beroep (statline) and duration
     started_specs = []
@@ -629,7 +646,7 @@ def release_trajectories(pop, history: History, out, *, scope: Scope | None = No
                                                 "(StatLine look-back)"))
     except NotComputableError as exc:
         statline_note = f"niet berekenbaar: {exc}"
-        r.notes.append(statline_note)
+        r.notes.append(run.leave_out("herhaald_beroep_statline", str(exc)))
     du = duur_units(pop, history, settings)
     du["hulpvorm"] = _codes(du["hulpvorm"], a.unknown_label).to_numpy()
     t_started = run.freq_tables(started_specs) if started_specs else []
@@ -649,7 +666,7 @@ def release_trajectories(pop, history: History, out, *, scope: Scope | None = No
         hb_parts.append(pd.DataFrame({"gemeentecode": [""], "definitie": ["statline"],
                                       "periode": [label], "opmerking": [statline_note]}))
     if not uitkomst_note:
-        t_hu = t_closed[3]
+        t_hu = t_closed["herhaald_beroep_uitkomst"]
         hb_parts.append(_frame({
             "definitie": "uitkomst", "periode": label,
             "noemer": r.pick(t_hu, nieuwe_start=total), "teller": r.pick(t_hu, nieuwe_start="nee"),
@@ -695,7 +712,7 @@ def release_trajectories(pop, history: History, out, *, scope: Scope | None = No
                    rows_of(ov))
         released["overgangen"] = _add_pct(o, {"pct": ("teller", "noemer")})
     except NotComputableError as exc:
-        r.notes.append(f"overgangen niet berekenbaar: {exc}")
+        r.notes.append(run.leave_out("overgangen", str(exc)))
         released["overgangen"] = pd.DataFrame({"gemeentecode": [""],
                                                "opmerking": [f"niet berekenbaar: {exc}"]})
 
@@ -730,7 +747,7 @@ def release_trajectories(pop, history: History, out, *, scope: Scope | None = No
     filled = closed[closed["cijfer"].notna()].copy()
     filled["gemeentecode"] = scope.leaves(filled["gemeentecode"]).to_numpy()
     mean = pd.Series(dtype="Float64")
-    if len(filled):
+    if len(filled) and not lacking["cijfer"]:
         mean = run.stats_table(filled, ["gemeentecode"], value="cijfer", stat="mean",
                                name="cijfer_gemiddeld", unit="trajecten",
                                population=f"trajecten-afgesloten-cijfer-{label}",
@@ -738,23 +755,35 @@ def release_trajectories(pop, history: History, out, *, scope: Scope | None = No
                                levels=scope.levels(),
                                description="mean mark (1-10) for the use of the help, where filled")
         mean = scope.publish(mean).set_index("gemeentecode")["mean_cijfer"].round(2)
-    items = [
-        _frame({"item": "cijfer", "afgesloten": r.pick(t_cijfer, cijfer_ingevuld=total),
-                "ingevuld": r.pick(t_cijfer, cijfer_ingevuld="ja"), "gemiddeld_cijfer": mean},
-               rows),
-        _frame({"item": "zelfstandig", "afgesloten": r.pick(t_zelf, zelfstandig=total),
-                "ingevuld": r.pick(t_zelf, zelfstandig="ingevuld"),
-                "ja": r.pick(t_zelf, zelfstandig="1"), "nee": r.pick(t_zelf, zelfstandig="2"),
-                "onbekend": r.pick(t_zelf, zelfstandig="9")}, rows)]
-    it = pd.concat(items, ignore_index=True)
-    it["ja_nee"] = it["ja"] + it["nee"] if "ja" in it else pd.NA
-    it = _add_pct(it, {"pct_ingevuld": ("ingevuld", "afgesloten"), "pct_ja": ("ja", "ja_nee")})
-    released["uitkomstitems"] = it[["gemeentecode", "item", "afgesloten", "ingevuld",
-                                    "pct_ingevuld", "gemiddeld_cijfer", "ja", "nee", "onbekend",
-                                    "pct_ja"]]
+    items = []
+    if not lacking["cijfer"]:
+        t_cijfer = t_closed["cijfer_respons"]
+        items.append(_frame({"item": "cijfer",
+                             "afgesloten": r.pick(t_cijfer, cijfer_ingevuld=total),
+                             "ingevuld": r.pick(t_cijfer, cijfer_ingevuld="ja"),
+                             "gemiddeld_cijfer": mean}, rows))
+    if not lacking["zelfstandig"]:
+        t_zelf = t_closed["zelfstandig"]
+        items.append(_frame({"item": "zelfstandig", "afgesloten": r.pick(t_zelf, zelfstandig=total),
+                             "ingevuld": r.pick(t_zelf, zelfstandig="ingevuld"),
+                             "ja": r.pick(t_zelf, zelfstandig="1"),
+                             "nee": r.pick(t_zelf, zelfstandig="2"),
+                             "onbekend": r.pick(t_zelf, zelfstandig="9")}, rows))
+    item_columns = ["gemeentecode", "item", "afgesloten", "ingevuld", "pct_ingevuld",
+                    "gemiddeld_cijfer", "ja", "nee", "onbekend", "pct_ja"]
+    if items:
+        it = pd.concat(items, ignore_index=True).reindex(
+            columns=[c for c in item_columns if c not in ("pct_ingevuld", "pct_ja")])
+        it["ja_nee"] = it["ja"] + it["nee"]
+        it = _add_pct(it, {"pct_ingevuld": ("ingevuld", "afgesloten"),
+                           "pct_ja": ("ja", "ja_nee")})
+        released["uitkomstitems"] = it[item_columns]
+    else:
+        released["uitkomstitems"] = _not_computable(
+            "; ".join([lacking["cijfer"], lacking["zelfstandig"]]))
 
     # ---- spiegel: per aanbieder its trajecten per gemeente
-    if spiegel:
+    if spiegel and not lacking["spiegel"]:
         released["spiegel"] = _release_spiegel(r, pop, closed)
 
     for frame in released.values():
@@ -775,6 +804,11 @@ def release_trajectories(pop, history: History, out, *, scope: Scope | None = No
         frame.to_csv(out / f"{name}.csv", index=False)
     released["_notes"] = pd.DataFrame({"note": r.notes})
     return released
+
+
+def _not_computable(reason: str) -> pd.DataFrame:
+    """Return the one-row table that stands in for an output the data cannot give."""
+    return pd.DataFrame({"gemeentecode": [""], "opmerking": [f"niet berekenbaar: {reason}"]})
 
 
 def _release_spiegel(r: _Release, pop, closed: pd.DataFrame) -> pd.DataFrame:

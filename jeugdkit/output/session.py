@@ -133,6 +133,8 @@ class ExportSession:
             timespec="seconds")
         self.outputs: dict[str, Output] = {}
         self._ledgers: dict[tuple[str, str], Ledger] = {}
+        self.left_out: list[dict] = []
+        """Outputs not made, each with the reason (``leave_out``): in the log and the report."""
         self.provenance: dict = {}
         """What the run rests on (parameters, input files with checksums, package versions,
         catalog): written into the log for the checker (see ``Study.provenance``)."""
@@ -723,6 +725,18 @@ class ExportSession:
 
     write_log = write
 
+    def leave_out(self, output: str, reason: str, kind: str = "niet berekenbaar") -> str:
+        """Record that an output is not made and why; return the note as one Dutch line.
+
+        ``kind``: ``niet berekenbaar`` (the data lack what it needs) or ``geblokkeerd door
+        outputcontrole`` (made, but not releasable). The note goes into the export log (JSON
+        and Markdown) so that the checker and the reader see what is missing and why."""
+        entry = {"output": output, "soort": kind, "reden": reason}
+        left_out = self.__dict__.setdefault("left_out", [])  # sessions pickled before it
+        if entry not in left_out:
+            left_out.append(entry)
+        return f"{output} {kind}: {reason}"
+
     def log(self, audit_summary: dict | None = None) -> dict:
         """Return the run's log (the content of results.json)."""
         results = {}
@@ -743,6 +757,7 @@ class ExportSession:
             "results": results,
             "audit": audit_summary or {},
             "run": {"name": self.name, "timestamp": self.run_timestamp},
+            "left_out": list(getattr(self, "left_out", [])),
             "provenance": getattr(self, "provenance", {}),
         }
 
@@ -770,6 +785,10 @@ class ExportSession:
             for k, a in log["audit"].items():
                 lines.append(f"| {k} | {a['suppressed_cells']} | {a['narrowest_interval']:g} | "
                              f"{a['required_width']:g} |")
+        if log.get("left_out"):
+            lines += ["", "## Not made (left out, with the reason)", ""]
+            lines += [f"- **{e['output']}** ({e['soort']}): {e['reden']}"
+                      for e in log["left_out"]]
         prov = log.get("provenance") or {}
         if prov:
             lines += ["", "## Provenance", ""]
