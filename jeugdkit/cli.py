@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -37,11 +38,15 @@ def _add_data_options(parser: argparse.ArgumentParser) -> None:
                         "(default: JEUGDKIT_CATALOG)")
     parser.add_argument("--cache-dir", help="Parquet cache folder (default: JEUGDKIT_CACHE_DIR "
                         "or the user cache folder)")
+    parser.add_argument("--on-bad-value", choices=["raise", "missing"], default=None,
+                        help="a value the contract does not allow (e.g. date 20231345): stop "
+                        "(raise, the default) or read it as missing and count it (default: "
+                        "[analysis] on_bad_value in the settings, or JEUGDKIT_ON_BAD_VALUE)")
 
 
 def _reader(args):
-    from jeugdkit.read import Reader
-    return Reader(args.data_root, catalog=args.catalog, cache_dir=args.cache_dir)
+    from jeugdkit.read import reader_from_args
+    return reader_from_args(args)
 
 
 def cmd_inventory(args) -> int:
@@ -241,6 +246,9 @@ def main(argv: list[str] | None = None) -> int:
         args, rest = parser.parse_known_args(argv[:1])
         return cmd_synth(args, argv[1:])
     args = parser.parse_args(argv)
+    if getattr(args, "on_bad_value", None):
+        # the report's notebooks run in kernels of their own: they read it from here
+        os.environ["JEUGDKIT_ON_BAD_VALUE"] = args.on_bad_value
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
     try:

@@ -12,7 +12,7 @@ import re
 
 import pyreadstat
 
-from jeugdkit.read import Reader
+from jeugdkit.read import Reader, closest_names
 
 
 def inventory_report(reader: Reader) -> dict:
@@ -50,6 +50,7 @@ def inventory_report(reader: Reader) -> dict:
                 expected.append(var.name.lower())
                 if var.expected_in(found.year):
                     _check(var.name, present, missing, case, f"variables.{var.key}")
+            item["suggestions"] = _suggestions(spec, missing, meta.column_names)
             item.update({
                 "rows": meta.number_rows,
                 "variables": len(meta.column_names),
@@ -72,6 +73,24 @@ def inventory_report(reader: Reader) -> dict:
         "unplaced": [{"path": str(u.path.relative_to(inv.root)), "reason": u.reason}
                      for u in inv.unplaced],
     }
+
+
+def _suggestions(spec, missing: list[str], columns: list[str]) -> list[dict]:
+    """Return, per lacking catalog variable, the file's closest names and a user-catalog
+    entry to copy (the closest name filled in; a question mark when none is close)."""
+    out = []
+    for entry in missing:
+        name, _, where = entry.partition(" (")
+        where = where.rstrip(")")
+        if not where.startswith("variables."):
+            continue  # keys are confirmed names: no guess
+        key = where.removeprefix("variables.")
+        close = closest_names(name.replace("{C}", ""), columns)
+        guess = close[0] if close else "?"
+        out.append({"variable": name, "catalog_key": key,
+                    "assumed": bool(spec.variables[key].assumed), "closest": close,
+                    "catalog_entry": f'[datasets.{spec.name}.variables.{key}]\nname = "{guess}"'})
+    return out
 
 
 def _check(name: str, present: dict, missing: list, case: list, where: str) -> None:
@@ -101,6 +120,12 @@ def format_inventory(report: dict) -> str:
                                ("extra variables", "extra_variables")):
                 if f[key]:
                     lines.append(f"      {label}: {', '.join(f[key])}")
+            for sug in f.get("suggestions", []):
+                kind = "assumed name" if sug["assumed"] else "confirmed name"
+                close = ", ".join(sug["closest"]) or "no close name in the file"
+                lines.append(f"      {sug['variable']} ({kind}) lacking; closest: {close}; "
+                             "user-catalog entry:")
+                lines.extend(f"          {line}" for line in sug["catalog_entry"].splitlines())
         if entry["superseded"]:
             lines.append(f"  superseded: {', '.join(entry['superseded'])}")
         for issue in entry["issues"]:

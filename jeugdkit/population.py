@@ -505,6 +505,18 @@ def _jeugd(run: _Run, youth: pd.DataFrame, fates: pd.DataFrame, years: list[int]
             run.messages.append(f"{dataset} absent for {years} ({exc}); {eenheid} is NA")
             youth[eenheid] = _boolean(np.zeros(n, bool), np.ones(n, bool))
             continue
+        # without its (assumed) maatregel or dates a dataset says nothing: every youth would
+        # look like one without a maatregel, so the flag is unknown, not false
+        gaps = [g for g in run.reader.gaps.values() if g["dataset"] == dataset
+                and g["catalogus"] in ("maatregel", "begin", "eind")]
+        if gaps:
+            run.missing_sources.append(dataset)
+            run.messages.append(
+                f"{dataset}: " + "; ".join(f"variable {g['variabele']} not in "
+                                           f"{', '.join(g['bestanden'])}" for g in gaps)
+                + f"; {eenheid} is NA (set the RA name in a user catalog)")
+            youth[eenheid] = _boolean(np.zeros(n, bool), np.ones(n, bool))
+            continue
         run.rec.extend(rec)
         spells = _link_spells(run, eenheid, spells, fates)
         msel = spells[(spells["in_periode"] & (spells["koppeling"] == IN_POPULATION)).to_numpy()]
@@ -548,12 +560,26 @@ def build_population(reader, period: str | Period, classification_year: int | No
 
     files = [{"dataset": r.dataset, "year": r.year, "version": r.version, "path": r.path,
               "rows": r.rows, "cache": r.cache} for r in reader.log[log_start:]]
+    # values the contract does not allow, read as missing (on_bad_value="missing"): counted
+    # where their records enter, so the reconciliation shows them
+    invalid = []
+    for r in reader.log[log_start:]:
+        for column, stats in r.columns.items():
+            if stats.get("invalid"):
+                invalid.append({"dataset": r.dataset, "bestand": Path(r.path).name,
+                                "variabele": column, "records": int(stats["invalid"])})
+                eenheid = EENHEID.get(r.dataset)
+                step = ("records gelezen" if eenheid in {e["eenheid"] for e in run.rec.rows}
+                        else "achtergrond koppelen")
+                run.rec.flag(eenheid if step == "records gelezen" else "personen", step,
+                             f"ongeldige waarde gelezen als ontbrekend: {r.dataset} {column} "
+                             f"({Path(r.path).name})", stats["invalid"])
     notes = {"period": period.label, "peildatum": str(period.peildatum.date()),
              "einde": str(period.einde.date()), "classification_year": C,
              "income_year": period.income_year, "education_year": period.education_year,
              "school_year": period.school_year, "jeugd_years": years, "files": files,
              "missing_sources": run.missing_sources, "messages": run.messages,
-             "overlap_rule": run.overlap_rule,
+             "overlap_rule": run.overlap_rule, "invalid_values": invalid,
              "missing_variables": [dict(g, bestanden=list(g["bestanden"]))
                                    for g in reader.gaps.values()]}
     pop = Population(period, C, frame, run.rec.frame(), trajecten, maatregelen, notes)
@@ -595,9 +621,9 @@ def _finish(run: _Run, youth: pd.DataFrame, C: int) -> pd.DataFrame:
 def cli_population(args) -> int:
     """Run `jeugdkit population`: build a period's population, write FILE.parquet and
     FILE.reconciliation.csv (internal intermediates inside the RA: never export them)."""
-    from jeugdkit.read import Reader
-    reader = Reader(args.data_root, catalog=args.catalog, cache_dir=args.cache_dir)
+    from jeugdkit.read import reader_from_args
     settings = Settings.load(getattr(args, "settings", None))
+    reader = reader_from_args(args, settings)
     pop = build_population(reader, args.period, args.classification_year, settings)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)

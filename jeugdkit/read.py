@@ -187,8 +187,9 @@ def _convert_date(values: np.ndarray, spec: VariableSpec, stats: dict, on_bad: s
                    f"(e.g. {examples}); expected 8 digits of a real date, empty, or "
                    f"{spec.open_end or 'nothing else'} for an open end")
         if on_bad == "raise":
-            raise DataValueError(message + ". Read with on_bad_value='missing' to count them "
-                                 "as missing instead.")
+            raise DataValueError(message + ". To read them as missing and count them, use "
+                                 "--on-bad-value missing (or JEUGDKIT_ON_BAD_VALUE=missing, or "
+                                 "on_bad_value = \"missing\" under [analysis] in the settings).")
         stats["invalid"] = int(bad.sum())
         log.warning(message + " (read as missing)")
     out = days.astype("datetime64[ns]")
@@ -216,6 +217,17 @@ def _convert_number(values: np.ndarray, spec: VariableSpec, stats: dict, context
         numeric[numeric < 0] = np.nan
     stats["missing"] = int(np.isnan(numeric).sum())
     return numeric
+
+
+def reader_from_args(args, settings=None) -> Reader:
+    """Return the Reader of a command: --data-root, --catalog, --cache-dir and how to treat
+    bad values (--on-bad-value, else the settings' [analysis] on_bad_value when not the
+    default, else JEUGDKIT_ON_BAD_VALUE, else stop)."""
+    mode = getattr(args, "on_bad_value", None)
+    if mode is None and settings is not None and settings.analysis.on_bad_value != "raise":
+        mode = settings.analysis.on_bad_value
+    return Reader(args.data_root, catalog=args.catalog, cache_dir=args.cache_dir,
+                  on_bad_value=mode)
 
 
 class MissingVariableWarning(UserWarning):
@@ -411,7 +423,7 @@ class Reader:
     def __init__(self, data_root: str | os.PathLike | None = None,
                  catalog: Catalog | str | os.PathLike | None = None,
                  cache_dir: str | os.PathLike | None = None, use_cache: bool = True,
-                 on_bad_value: str = "raise", processes: int | None = None,
+                 on_bad_value: str | None = None, processes: int | None = None,
                  parallel_min_rows: int = 500_000, chunk_rows: int = 250_000):
         if data_root is None:
             data_root = os.environ.get("JEUGDKIT_DATA_ROOT")
@@ -421,8 +433,11 @@ class Reader:
         self.catalog = catalog if isinstance(catalog, Catalog) else load_catalog(catalog)
         self.cache_dir = Path(cache_dir) if cache_dir else default_cache_dir()
         self.use_cache = use_cache
+        on_bad_value = on_bad_value or os.environ.get("JEUGDKIT_ON_BAD_VALUE") or "raise"
         if on_bad_value not in ("raise", "missing"):
-            raise ValueError("on_bad_value must be 'raise' or 'missing'")
+            raise JeugdkitError(f"on_bad_value {on_bad_value!r}: expected 'raise' or 'missing' "
+                                "(--on-bad-value, JEUGDKIT_ON_BAD_VALUE or [analysis] "
+                                "on_bad_value in the settings)")
         self.on_bad_value = on_bad_value
         if processes is None:
             processes = int(os.environ.get("JEUGDKIT_READ_PROCESSES", min(os.cpu_count() or 1, 4)))
@@ -628,7 +643,11 @@ class Reader:
         meta = self._metadata(found)
         plans = self._plans(spec, found, meta, columns, classification_year)
         have = cached_meta["columns"] if cached_meta else {}
-        todo = [p for p in plans if have.get(p.out, {}).get("fingerprint") != p.fingerprint]
+        # a column cached while bad values were read as missing is read again when they must
+        # stop the run: the cache never hides a bad value
+        todo = [p for p in plans if have.get(p.out, {}).get("fingerprint") != p.fingerprint
+                or (self.on_bad_value == "raise"
+                    and have.get(p.out, {}).get("stats", {}).get("invalid"))]
         reuse = [p.out for p in plans if p not in todo]
         cached = pq.read_table(cache_file, columns=reuse).to_pandas() if reuse else None
         new_columns, new_stats = (self._read_sav(found, meta, todo, str(found.path)) if todo

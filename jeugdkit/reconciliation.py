@@ -47,6 +47,15 @@ class Reconciliation:
             self.rows.append({**base, "reden": reden, "uit": uit, "behouden": behouden})
         return n_over
 
+    def flag(self, eenheid: str, stap: str, reden: str, n: int) -> None:
+        """Add a *behouden* count to a recorded step (records kept but counted)."""
+        base = next((r for r in self.rows if r["eenheid"] == eenheid and r["stap"] == stap),
+                    None)
+        if base is None:
+            raise KeyError(f"reconciliation: no step {stap!r} of {eenheid!r}")
+        if int(n):
+            self.rows.append({**base, "reden": reden, "uit": 0, "behouden": int(n)})
+
     def extend(self, other: pd.DataFrame) -> None:
         """Append the rows of another reconciliation frame (its step numbers continue)."""
         for row in other.to_dict("records"):

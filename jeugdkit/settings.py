@@ -141,6 +141,10 @@ class Analysis:
     """Cells of the Kitagawa decomposition."""
     panel_lag_years: int = 1
     """Panel: wijkteam share in Y - lag against the met-verblijf share in Y."""
+    on_bad_value: str = "raise"
+    """A value the contract does not allow (a date 20231345, a key that is not digits):
+    ``raise`` stops with the file, variable and examples; ``missing`` reads it as missing and
+    counts it (reconciliation, notes). Also ``--on-bad-value`` and JEUGDKIT_ON_BAD_VALUE."""
 
 
 @dataclass(frozen=True)

@@ -393,6 +393,10 @@ class _Release:
         self.flags = {name: _flag(f, name) for name in
                       ("jeugdhulp", "jeugdhulp_wijkteam", "jeugdhulp_overig_zonder_verblijf",
                        "jeugdhulp_met_verblijf", "jeugdbescherming", "jeugdreclassering")}
+        # a maatregel flag that is NA for everyone: its dataset is absent or unusable, so its
+        # indicator is unknown (never 0%) and its table is not made
+        self.absent = {name for name in ("jeugdbescherming", "jeugdreclassering")
+                       if len(f) and f[name].isna().all()}
         self.age_levels = [f"{lo}-{hi}" for lo, hi in settings.analysis.age_groups]
         self.groups = [g for g, _ in settings.analysis.hulpvorm_groups]
         self.specs: list[dict] = []
@@ -466,6 +470,8 @@ class _Release:
              "12-22: youths, with jeugdreclassering"),
         ]
         for sel, population, name, codes, nesting, what in tables:
+            if name in self.absent:
+                continue
             data = pd.DataFrame({"gemeentecode": geo[sel], name: codes[sel]})
             dims = ["gemeentecode", name]
             leaves = [NO, *nesting] if nesting else [YES, NO]
@@ -489,7 +495,9 @@ class _Release:
         tot = self.total
 
         def pick(name, **codes) -> pd.Series:
-            t = tables[f"{prefix}_{name}"]
+            t = tables.get(f"{prefix}_{name}")
+            if t is None:  # an absent source: unknown for every gemeente
+                return pd.Series(dtype="Int64")
             return t[_at(t, **codes)].set_index("gemeentecode")["aantal"]
 
         out = pd.DataFrame({
@@ -654,7 +662,12 @@ def release_tables(pop, out, *, scope: Scope | None = None, groups: dict | None 
     traj = dict(zip([s["name"] for s in specs], run.freq_tables(specs))) if specs else {}
 
     # ---- indicators
-    ind_sources = [f"ind_{name}" for name in _Release.INDICATOR_TABLES]
+    for name in sorted(rel.absent):
+        reasons = [m for m in pop.notes.get("messages", []) if name in m] or [
+            f"{name} is onbekend voor iedereen"]
+        print("note: " + run.leave_out(f"indicator {name}", "; ".join(reasons)), file=sys.stderr)
+    ind_sources = [f"ind_{name}" for name in _Release.INDICATOR_TABLES
+                   if name not in rel.absent]
     how = "counts from the released tables; pct = 100 * teller / noemer, rounded to 2 decimals"
     all_ind = rel.indicators(youth, "ind")
     shown = scope.rows(pop.frame["gemeentecode"].astype(str).unique())
@@ -673,7 +686,8 @@ def release_tables(pop, out, *, scope: Scope | None = None, groups: dict | None 
             wijk = rel.indicators(youth, "wijk", column="wijkcode")
             wijk = wijk[wijk["wijkcode"] != NATIONAL]
             released["indicators_wijk"] = run.release_derived(
-                wijk, sources=[f"wijk_{name}" for name in _Release.INDICATOR_TABLES],
+                wijk, sources=[f"wijk_{name}" for name in _Release.INDICATOR_TABLES
+                               if name not in rel.absent],
                 name="indicators_wijk", how=how,
                 description=f"wijken of gemeente {scope.gemeente}")
 
@@ -792,9 +806,9 @@ def position(gemeenten: pd.DataFrame, gemeente: str) -> pd.DataFrame:
 def cli_tables(args) -> int:
     """Run `jeugdkit tables`: build the period's population and release the trap-1 tables."""
     from jeugdkit.population import build_population
-    from jeugdkit.read import Reader
+    from jeugdkit.read import reader_from_args
     settings = Settings.load(getattr(args, "settings", None))
-    reader = Reader(args.data_root, catalog=args.catalog, cache_dir=args.cache_dir)
+    reader = reader_from_args(args, settings)
     scope = scope_from_args(args, reader.data_root, settings)
     pop = build_population(reader, args.period, settings=settings)
     released = release_tables(pop, args.out, scope=scope, unit=args.unit, settings=settings)

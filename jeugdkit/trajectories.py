@@ -675,7 +675,10 @@ def release_trajectories(pop, history: History, out, *, scope: Scope | None = No
     else:
         hb_parts.append(pd.DataFrame({"gemeentecode": [""], "definitie": ["uitkomst"],
                                       "periode": [label], "opmerking": [uitkomst_note]}))
-    hb = pd.concat(hb_parts, ignore_index=True)
+    # reindexed: with neither definition computable there are no counts at all
+    hb = pd.concat(hb_parts, ignore_index=True).reindex(
+        columns=["gemeentecode", "definitie", "noemer", "teller", "periode", "omschrijving",
+                 "opmerking"])
     released["herhaald_beroep"] = _add_pct(hb, {"pct": ("teller", "noemer")})[
         ["gemeentecode", "definitie", "noemer", "teller", "pct", "periode", "omschrijving",
          "opmerking"]]
@@ -856,10 +859,10 @@ def cli_trajecten(args) -> int:
     import sys
 
     from jeugdkit.population import build_population
-    from jeugdkit.read import Reader
+    from jeugdkit.read import reader_from_args
     from jeugdkit.tables import scope_from_args
     settings = Settings.load(getattr(args, "settings", None))
-    reader = Reader(args.data_root, catalog=args.catalog, cache_dir=args.cache_dir)
+    reader = reader_from_args(args, settings)
     # --gemeente alone compares with its stedelijkheid group, as `jeugdkit tables` does
     scope = scope_from_args(args, reader.data_root, settings)
     pop = build_population(reader, args.period, settings=settings)

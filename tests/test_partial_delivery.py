@@ -130,3 +130,131 @@ def test_trajectories_leave_out_only_the_outcome_items(released, trees):
     assert "**zelfstandig** (niet berekenbaar)" in log and "**cijfer** (niet berekenbaar)" in log
     assert "Not made" not in (trees / "out-full" / "trajecten" / "log" / "summary.md").read_text(
         encoding="utf-8")
+
+
+# ------------------------------------------------------------------ deep dive on thin data
+@pytest.fixture(scope="module")
+def one_year(tmp_path_factory):
+    """A delivery with the jeugd files of one year only, and one gemeente alone in its
+    stedelijkheid class."""
+    tmp = tmp_path_factory.mktemp("one_year")
+    synthetic.generate(tmp, persons=4_000, gemeenten=8, years=(2021, 2023))
+    for f in (tmp / "ra").rglob("JGD*.sav"):
+        if "2023" not in f.name:
+            f.unlink()
+    ref = pd.read_csv(tmp / "gemeenten.csv", dtype=str)
+    largest = ref.loc[ref["inwoners"].astype(int).idxmax(), "gemeentecode"]
+    ref.loc[ref["gemeentecode"] == largest, "stedelijkheid"] = "1"
+    ref.loc[ref["gemeentecode"] != largest, "stedelijkheid"] = "4"
+    ref.to_csv(tmp / "gemeenten.csv", index=False)
+    return tmp, largest
+
+
+def test_deepdive_with_one_year_leaves_out_the_panel_and_says_why(one_year, tmp_path, capsys):
+    from jeugdkit.cli import main
+    tree, _ = one_year
+    out = tmp_path / "dd"
+    rc = main(["deepdive", "--data-root", str(tree / "ra"), "--period", "2023", "--out",
+               str(out), "--cache-dir", str(tmp_path / "cache")])
+    err = capsys.readouterr().err
+    assert rc == 0
+    assert (out / "oe.csv").exists() and not (out / "panel.csv").exists()
+    assert "note: panel niet berekenbaar: panel with lag 1: fewer than two" in err
+    log = (out / "log" / "summary.md").read_text(encoding="utf-8")
+    assert "- **panel** (niet berekenbaar): panel with lag 1" in log
+
+
+def test_gemeente_alone_in_its_class_is_compared_with_the_rest_of_the_country(
+        one_year, tmp_path, capsys):
+    from jeugdkit.cli import main
+    tree, alone = one_year
+    out = tmp_path / "dd"
+    rc = main(["deepdive", "--data-root", str(tree / "ra"), "--period", "2023", "--gemeente",
+               alone, "--out", str(out), "--cache-dir", str(tmp_path / "cache"), "--no-panel"])
+    assert rc == 0, capsys.readouterr().err
+    assert f"alleen {alone}: de decompositie vergelijkt met de rest van Nederland" in \
+        capsys.readouterr().err
+    dec = pd.read_csv(out / "decompositie.csv", dtype={"gemeentecode": str})
+    assert set(dec["vergelijking"]) == {"rest van Nederland"}
+
+
+# ------------------------------------------------------------------ inventory suggestions
+def test_inventory_suggests_a_user_catalog_entry_that_works(trees, tmp_path):
+    from jeugdkit.inventory import format_inventory, inventory_report
+    report = inventory_report(_reader(trees, "part"))
+    newest = report["datasets"]["JGDHULPBUS"]["files"][-1]
+    sug = {s["catalog_key"]: s for s in newest["suggestions"]}
+    assert set(sug) == {"cijfer", "zelfstandig", "verwijzer"}
+    assert sug["cijfer"]["closest"] == ["JGDHCIJFERNUTTIG"] and sug["cijfer"]["assumed"]
+    assert sug["zelfstandig"]["closest"] == [] and 'name = "?"' in sug["zelfstandig"][
+        "catalog_entry"]
+    assert "JGDHCIJFERNUT (assumed name) lacking; closest: JGDHCIJFERNUTTIG" in \
+        format_inventory(report)
+    # the suggested entry, copied into a user catalog, makes the variable readable again
+    catalog = tmp_path / "eigen.toml"
+    catalog.write_text(sug["cijfer"]["catalog_entry"] + "\n", encoding="utf-8")
+    reader = Reader(trees / "part" / "ra", catalog=catalog, cache_dir=tmp_path / "cache")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", MissingVariableWarning)
+        jh = reader.read("JGDHULPBUS", ["cijfer"], years=[2023])
+    assert jh["cijfer"].notna().sum() > 0 and ("JGDHULPBUS", "cijfer") not in reader.gaps
+
+
+# ------------------------------------------------------------------ bad values
+@pytest.fixture(scope="module")
+def bad_tree(trees, tmp_path_factory):
+    """The complete tree with three end dates 20231345 in the newest JGDHULPBUS file."""
+    import shutil
+    tmp = tmp_path_factory.mktemp("bad")
+    shutil.copytree(trees / "full" / "ra", tmp / "ra")
+    shutil.copy(trees / "full" / "gemeenten.csv", tmp / "gemeenten.csv")
+    path = Reader(tmp / "ra").files("JGDHULPBUS", [2023])[0].path
+    df, meta = pyreadstat.read_sav(str(path))
+    closed = df.index[df["JGDHGELDIGHEIDEINDDATUM"].str.strip() != ""][:3]
+    df.loc[closed, "JGDHGELDIGHEIDEINDDATUM"] = "20231345"
+    pyreadstat.write_sav(df, str(path), column_labels=dict(zip(meta.column_names,
+                                                               meta.column_labels)),
+                         variable_value_labels=meta.variable_value_labels)
+    return tmp, path
+
+
+def test_bad_value_stops_with_the_remedy_and_missing_counts_it(bad_tree, tmp_path, capsys,
+                                                               monkeypatch):
+    from jeugdkit.cli import main
+    tree, path = bad_tree
+    monkeypatch.delenv("JEUGDKIT_ON_BAD_VALUE", raising=False)
+    common = ["--data-root", str(tree / "ra"), "--period", PERIOD,
+              "--cache-dir", str(tmp_path / "cache")]
+    assert main(["population", *common, "--out", str(tmp_path / "a.parquet")]) == 2
+    err = capsys.readouterr().err
+    assert f"{path}, variable JGDHGELDIGHEIDEINDDATUM: 3 value(s) are not dates" in err
+    assert "--on-bad-value missing" in err and "on_bad_value" in err
+    # read as missing and counted in the reconciliation
+    assert main(["population", *common, "--out", str(tmp_path / "b.parquet"),
+                 "--on-bad-value", "missing"]) == 0
+    rec = pd.read_csv(tmp_path / "b.reconciliation.csv")
+    row = rec[rec["reden"].astype(str).str.startswith("ongeldige waarde")]
+    assert row[["eenheid", "stap", "behouden"]].values.tolist() == [
+        ["trajecten", "records gelezen", 3]]
+    assert path.name in row["reden"].iloc[0]
+    # the cache filled while reading them as missing does not hide them afterwards
+    monkeypatch.delenv("JEUGDKIT_ON_BAD_VALUE", raising=False)
+    assert main(["population", *common, "--out", str(tmp_path / "c.parquet")]) == 2
+    # and the same from a settings file
+    settings = tmp_path / "instellingen.toml"
+    settings.write_text('[analysis]\non_bad_value = "missing"\n', encoding="utf-8")
+    assert main(["population", *common, "--out", str(tmp_path / "d.parquet"),
+                 "--settings", str(settings)]) == 0
+
+
+def test_report_on_one_year_for_a_gemeente_alone_in_its_class(one_year, tmp_path, capsys):
+    """The whole report runs; what the data cannot give is named in its text."""
+    from jeugdkit.cli import main
+    tree, alone = one_year
+    out = tmp_path / "rapporten"
+    rc = main(["report", "--data-root", str(tree / "ra"), "--gemeente", alone, "--out",
+               str(out), "--cache-dir", str(tmp_path / "cache"), "--workers", "1"])
+    assert rc == 0, capsys.readouterr()
+    html = (out / "2023" / alone / "rapport.html").read_text(encoding="utf-8")
+    assert f"bevat alleen {alone}: de decompositie vergelijkt met de rest van Nederland" in html
+    assert "panel niet berekenbaar" in html and "overgangen niet berekenbaar" in html

@@ -14,6 +14,7 @@ own files and log (results.json, summary.md, checksums) go to ``<out>/log``.
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -80,16 +81,32 @@ def deep_dive(pop, *, gemeente: str | None = None, groups: dict | None = None,
                      & ~oe.table["gemeentecode"].isin([NATIONAL, GROUP])]
         funnels[level] = funnel(t, settings=settings)
     eff = gemeente_effects(mf, cluster=cluster, settings=settings) if effects else None
+    # what the data cannot give is left out with the reason; the rest of the deep dive stands
+    notes = {}
     dec = None
     if gemeente is not None:
+        code = str(gemeente).zfill(4)
         codes = next(iter(groups.values())) if groups else None
-        dec = decompose(mf, gemeente, comparison=codes, replicates=replicates,
-                        cluster=cluster, seed=seed, settings=settings)
+        if codes is not None and not {str(c).zfill(4) for c in codes} - {code}:
+            # alone in its class (a real classification can leave one gemeente so): the
+            # decomposition compares with the rest of the country and says so
+            notes["vergelijking"] = (f"de vergelijkingsgroep ({next(iter(groups))}) bevat "
+                                     f"alleen {code}: de decompositie vergelijkt met de rest "
+                                     "van Nederland")
+            codes = None
+        try:
+            dec = decompose(mf, gemeente, comparison=codes, replicates=replicates,
+                            cluster=cluster, seed=seed, settings=settings)
+        except JeugdkitError as exc:
+            notes["decompositie"] = f"decompositie niet berekenbaar: {exc}"
     pres = None
     if panel is not None:
-        pres = wijkteam_panel(panel, lag=lag, weighted=panel_weighted, settings=settings)
+        try:
+            pres = wijkteam_panel(panel, lag=lag, weighted=panel_weighted, settings=settings)
+        except JeugdkitError as exc:  # e.g. one year of data: no lag to relate
+            notes["panel"] = f"panel niet berekenbaar: {exc}"
     return DeepDive(str(pop.period.label), mf, oe, funnels, eff, dec, pres,
-                    None if gemeente is None else str(gemeente).zfill(4), groups)
+                    None if gemeente is None else str(gemeente).zfill(4), groups, notes)
 
 
 def _pick(table: pd.DataFrame, column: str, **codes) -> pd.Series:
@@ -237,6 +254,11 @@ def release_deep_dive(dd: DeepDive, out, *, run=None, settings: Settings | None 
         except DisclosureError as exc:
             dd.notes["panel"] = f"panel niet vrijgegeven door outputcontrole: {exc}"
 
+    for part in ("effecten", "decompositie", "panel"):
+        if part in dd.notes:  # in the export log too, not only in the report's text
+            kind, _, reason = dd.notes[part].partition(": ")
+            run.leave_out(part, reason, kind=kind.removeprefix(f"{part} ")
+                          .removeprefix("gemeente-effecten "))
     released = run.release_assembled(
         released, since=before, how="O/E and intervals from the released O counts and E "
         "statistics; effects, spread and decomposition from the released models")
@@ -335,7 +357,8 @@ def _release_decomposition(run, dd: DeepDive, pop_key: str
     and the pooled LPM's parameter table."""
     dec = dd.decomposition
     s = dec.sample
-    label = next(iter(dd.groups)) if dd.groups else "rest van Nederland"
+    label = (next(iter(dd.groups)) if dd.groups and "vergelijking" not in dd.notes
+             else "rest van Nederland")
     shares = run.stats_table(s.assign(uitkomst=s["y"]), ["kant"], value="uitkomst",
                              stat="share", name="decompositie_aandeel", unit="jongeren",
                              population=f"{pop_key}-decompositie-{dd.gemeente}",
@@ -358,10 +381,10 @@ def cli_deepdive(args) -> int:
     """Run `jeugdkit deepdive`: the trap-2 deep dive of a period, output-controlled."""
     from jeugdkit.deepdive.panel import build_panel
     from jeugdkit.population import build_population
-    from jeugdkit.read import Reader
+    from jeugdkit.read import reader_from_args
     from jeugdkit.tables import scope_from_args
     settings = Settings.load(getattr(args, "settings", None))
-    reader = Reader(args.data_root, catalog=args.catalog, cache_dir=args.cache_dir)
+    reader = reader_from_args(args, settings)
     # --gemeente alone compares with its stedelijkheid group, as `jeugdkit tables` does
     scope = scope_from_args(args, reader.data_root, settings)
     groups = {scope.group_label: list(scope.group)} if scope.group else None
@@ -386,5 +409,7 @@ def cli_deepdive(args) -> int:
     out = Path(args.out)
     for name, frame in released.items():
         print(f"wrote {out / (name + '.csv')} ({len(frame)} rows)")
+    for note in dd.notes.values():
+        print(f"note: {note}", file=sys.stderr)
     print(f"export log in {out / 'log'} (keep it in the RA for the checker)")
     return 0

@@ -85,8 +85,10 @@ class Study:
                                   "JEUGDKIT_SETTINGS") or None
         self.settings = (settings if isinstance(settings, Settings)
                          else Settings.load(self.settings_path))
+        bad = self.settings.analysis.on_bad_value
         self.reader = Reader(data_root, catalog=_env(catalog, "JEUGDKIT_CATALOG") or None,
-                             cache_dir=_env(cache_dir, "JEUGDKIT_CACHE_DIR") or None)
+                             cache_dir=_env(cache_dir, "JEUGDKIT_CACHE_DIR") or None,
+                             on_bad_value=None if bad == "raise" else bad)
         if not self.reader.data_root.is_dir():
             raise JeugdkitError(f"data root {self.reader.data_root} is not a folder")
         self.period = Period.parse(_env(period, "JEUGDKIT_PERIOD") or self.default_period())
