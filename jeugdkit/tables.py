@@ -761,15 +761,10 @@ def release_tables(pop, out, *, scope: Scope | None = None, groups: dict | None 
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    figs = {}
     if figures and scope.gemeente is not None:
         from jeugdkit.figures import indicator_figures
-        figs = indicator_figures(run, scope)
-    run.write(out / "log")
-    for name, frame in released.items():
-        frame.to_csv(out / f"{name}.csv", index=False, lineterminator="\n")
-    for name in figs:
-        (out / f"{name}.png").write_bytes((out / "log" / f"{name}.png").read_bytes())
+        indicator_figures(run, scope)  # released figures: export writes them with the tables
+    run.export(out, released)
     return released
 
 

@@ -725,7 +725,7 @@ def release_trajectories(pop, history: History, out, *, scope: Scope | None = No
         try:
             units = overlap_units(pop, m)
         except NotComputableError as exc:
-            r.notes.append(str(exc))
+            r.notes.append(run.leave_out(f"samenloop met {m}", str(exc)))
             continue
         units = units.rename(columns={"status": m})
         ol_specs.append(r.spec(units, ["gemeentecode", m], f"overlap_{m}",
@@ -798,13 +798,7 @@ def release_trajectories(pop, history: History, out, *, scope: Scope | None = No
     released = run.release_assembled(
         released, since=before, how="the published cells of the trajectory tables, "
         "percentages from released counts, quartiles from released Kaplan-Meier tables")
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    run.write(out / "log")
-    if r.notes:
-        (out / "log" / "notes.txt").write_text("\n".join(r.notes) + "\n", encoding="utf-8")
-    for name, frame in released.items():
-        frame.to_csv(out / f"{name}.csv", index=False)
+    run.export(out, released)
     released["_notes"] = pd.DataFrame({"note": r.notes})
     return released
 
@@ -845,8 +839,10 @@ def _release_spiegel(r: _Release, pop, closed: pd.DataFrame) -> pd.DataFrame:
             table = r.scope.publish(table).rename(columns={dim: "code"})
             parts.append(table.assign(aanbieder=lab, kenmerk=kenmerk))
     if small:
-        r.notes.append(f"spiegel: {small} aanbieders with fewer than "
-                       f"{settings.output_control.min_units} trajecten in the period left out")
+        r.notes.append(r.run.leave_out(
+            f"spiegel van {small} aanbieders",
+            f"minder dan {settings.output_control.min_units} trajecten in de periode",
+            kind="weggelaten"))
     if not parts:
         return pd.DataFrame(columns=["aanbieder", "gemeentecode", "kenmerk", "code", "aantal"])
     out = pd.concat(parts, ignore_index=True)

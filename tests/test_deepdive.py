@@ -254,7 +254,7 @@ def test_cli_writes_the_released_files(deepdive_run):
     assert set(oe["niveau"]) == {"leeftijd_geslacht", "volledig"}
     assert {"NL", "groep"} <= set(oe["gemeentecode"])
     assert set(oe["signaal"].fillna("")) <= {"", "hoger", "lager"}
-    for name in ("funnel.png", "funnel.csv", "effecten.csv", "spreiding.csv",
+    for name in ("funnel.png", "funnel_tabel.csv", "effecten.csv", "spreiding.csv",
                  "decompositie.csv", "panel.csv", "modelfit.csv", "oe_model_volledig.csv",
                  "effecten_lpm.csv", "effecten_logit.csv", "log/results.json"):
         assert (out / name).exists(), name
@@ -349,7 +349,7 @@ def test_release_blanks_gemeenten_whose_count_is_suppressed(tmp_path):
     row = oe.loc[("volledig", "0005")]
     assert pd.isna(row["waargenomen"]) and pd.isna(row["ratio"]) and row["signaal"] == ""
     assert not oe.loc[("volledig", "0001"), ["ratio", "ondergrens"]].isna().any()
-    assert "0005" not in set(rel["funnel"]["gemeentecode"])
+    assert "0005" not in set(rel["funnel_tabel"]["gemeentecode"])
     log = json.loads((tmp_path / "log" / "results.json").read_text())
     assert log["results"]["oe_waargenomen"]["files"][0]["sdc"]["summary"]["suppressed"]
     assert (tmp_path / "oe.csv").exists() and (tmp_path / "funnel.png").exists()

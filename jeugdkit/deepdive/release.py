@@ -3,7 +3,7 @@
 ::
 
     dd = deep_dive(pop, gemeente="0363", groups=groups, panel=build_panel(reader))
-    released = release_deep_dive(dd, "export/")     # oe.csv, funnel.csv/.png, effecten.csv, ...
+    released = release_deep_dive(dd, "export/")     # oe.csv, funnel_tabel.csv, funnel.png, ...
 
 Every file written to the output folder is either an output of the run's ExportSession
 (frequency tables, statistics tables, model parameter tables, figures) or is computed only
@@ -130,7 +130,7 @@ def release_deep_dive(dd: DeepDive, out, *, run=None, settings: Settings | None 
     """Release the deep dive through output control; write the files; return them.
 
     Writes ``oe.csv`` (gemeentecode, niveau, waargenomen, verwacht, ratio, ondergrens,
-    bovengrens, signaal), ``funnel.csv`` + ``funnel.png`` (full composition) and
+    bovengrens, signaal), ``funnel_tabel.csv`` + ``funnel.png`` (full composition) and
     ``funnel_leeftijd_geslacht.png``, ``oe_model_<niveau>.csv``, ``modelfit.csv``,
     ``effecten.csv``, ``spreiding.csv``, ``effecten_lpm.csv``, ``effecten_logit.csv``,
     ``decompositie.csv`` and ``decompositie_lpm.csv`` (with a gemeente), ``panel.csv``
@@ -217,7 +217,7 @@ def release_deep_dive(dd: DeepDive, out, *, run=None, settings: Settings | None 
         oe.loc[m, "signaal"] = oe.loc[m, "gemeentecode"].map(signal).fillna("").to_numpy()
     oe["signaal"] = oe["signaal"].fillna("")
     released["oe"] = oe[OE_COLUMNS]
-    released["funnel"] = pd.concat(funnel_parts, ignore_index=True)
+    released["funnel_tabel"] = pd.concat(funnel_parts, ignore_index=True)
 
     # ---- the models behind the expected counts
     fits = []
@@ -263,13 +263,7 @@ def release_deep_dive(dd: DeepDive, out, *, run=None, settings: Settings | None 
         released, since=before, how="O/E and intervals from the released O counts and E "
         "statistics; effects, spread and decomposition from the released models")
     if write:
-        out = Path(out)
-        run.write(out / "log")
-        for name, frame in released.items():
-            frame.to_csv(out / f"{name}.csv", index=False)
-        for o in run.outputs.values():
-            if o.type == "figure":
-                o.content.savefig(out / f"{o.uid}.png", metadata={"Software": None})
+        run.export(out, released)
     return released
 
 

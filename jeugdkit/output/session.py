@@ -20,6 +20,7 @@ import io
 import json
 import re
 import sys
+import warnings
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -604,10 +605,27 @@ class ExportSession:
                    if o not in since and out.type in ("table", "regression")]
         out = {}
         for name, frame in frames.items():
-            if name in self.outputs or not isinstance(frame, pd.DataFrame):
+            if not isinstance(frame, pd.DataFrame):
                 out[name] = frame
                 continue
-            out[name] = self.release_derived(frame, sources=sources, name=name, how=how)
+            have = self.outputs.get(name)
+            if have is not None and have.type != "figure" and \
+                    _file_of(have)[1] == _csv_bytes(frame):
+                out[name] = frame
+                continue
+            here = sources
+            if have is not None and have.type == "figure":
+                raise DisclosureError(f"{name!r} names a released figure ({name}.png): give "
+                                      "the table another name")
+            if have is not None:
+                # the file that leaves differs from the checked output of its name (odds
+                # ratios added, a join): that output stays in the log as <name>_bron and the
+                # file is logged as derived from it, so the folder is exactly its log
+                have.uid = f"{name}_bron"
+                self.outputs = {(have.uid if k == name else k): v
+                                for k, v in self.outputs.items()}
+                here = [have.uid if s == name else s for s in sources]
+            out[name] = self.release_derived(frame, sources=here, name=name, how=how)
         return out
 
     def release_figure(self, fig, *, source: str, name: str, description: str = "") -> Output:
@@ -700,17 +718,7 @@ class ExportSession:
                     "suppressed_cells": len(g), "narrowest_interval": float(g["width"].min()),
                     "required_width": float(g["required"].max()), "pinned_cells": 0}
         for out in self.outputs.values():
-            if out.type == "figure":
-                fname = f"{out.uid}.png"
-                buf = io.BytesIO()
-                out.content.savefig(buf, format="png", metadata={"Software": None})
-                data = buf.getvalue()
-            else:
-                fname = f"{out.uid}.csv"
-                content = out.content.copy()
-                if out.type == "regression":
-                    content = content.reset_index()
-                data = content.to_csv(index=False, lineterminator="\n").encode("utf-8")
+            fname, data = _file_of(out)
             (folder / fname).write_bytes(data)
             out.files = [{"name": fname, "sha256": hashlib.sha256(data).hexdigest(),
                           "sdc": out.sdc}]
@@ -724,6 +732,48 @@ class ExportSession:
         return folder
 
     write_log = write
+
+    def export(self, folder, frames: dict) -> Path:
+        """Write the export folder: the log in ``folder/log`` and beside it, for each frame
+        released, the file of its logged output byte for byte, and every released figure.
+
+        A frame that is not the content of a logged output of its name is refused (the folder
+        must be exactly its log). Files that an earlier run of the kit wrote here (listed in
+        the earlier log) and that this session does not release are removed; any other file
+        is reported as not in the log. Return the folder."""
+        folder = Path(folder)
+        previous = _logged_files(folder / "log")
+        for name, frame in frames.items():
+            out = self.outputs.get(name)
+            if out is None or out.type == "figure" or _file_of(out)[1] != _csv_bytes(frame):
+                raise DisclosureError(
+                    f"export {folder}: {name!r} is not the content of a logged output of that "
+                    "name; release it (release_derived / release_assembled) before exporting")
+        self.write(folder / "log")
+        keep = {}
+        for out in self.outputs.values():
+            if out.uid in frames or out.type == "figure":
+                fname, data = _file_of(out)
+                keep[fname] = data
+        for fname, data in keep.items():
+            path = folder / fname
+            if not path.is_file() or path.read_bytes() != data:
+                path.write_bytes(data)
+        session_files = {_file_of(o)[0]: _file_of(o)[1] for o in self.outputs.values()}
+        foreign = []
+        for path in sorted(p for p in folder.iterdir() if p.is_file()):
+            if path.name in keep:
+                continue
+            if session_files.get(path.name) == path.read_bytes():
+                continue  # released earlier in this session (an earlier chapter)
+            if path.name in previous or path.name in session_files:
+                path.unlink()  # left by an earlier run of the kit: not in this log
+            else:
+                foreign.append(path.name)
+        if foreign:
+            warnings.warn(f"export {folder}: {foreign} are not in the export log; remove them "
+                          "before handing the folder on", stacklevel=2)
+        return folder
 
     def leave_out(self, output: str, reason: str, kind: str = "niet berekenbaar") -> str:
         """Record that an output is not made and why; return the note as one Dutch line.
@@ -802,6 +852,32 @@ class ExportSession:
             for c in prov.get("catalogus", []):
                 lines.append(f"- catalog {c['bestand']} (sha256 {c['sha256']})")
         return "\n".join(lines) + "\n"
+
+
+def _csv_bytes(frame: pd.DataFrame) -> bytes:
+    """Return a table as the bytes every exported CSV has (UTF-8, \\n on every platform)."""
+    return frame.to_csv(index=False, lineterminator="\n").encode("utf-8")
+
+
+def _file_of(out: Output) -> tuple[str, bytes]:
+    """Return the file name and bytes of an output, as the log and the export write them."""
+    if out.type == "figure":
+        buf = io.BytesIO()
+        out.content.savefig(buf, format="png", metadata={"Software": None})
+        return f"{out.uid}.png", buf.getvalue()
+    content = out.content.copy()
+    if out.type == "regression":
+        content = content.reset_index()
+    return f"{out.uid}.csv", _csv_bytes(content)
+
+
+def _logged_files(log_folder: Path) -> set[str]:
+    """Return the file names an earlier log in this folder listed (none without one)."""
+    path = Path(log_folder) / "checksums.sha256"
+    if not path.is_file():
+        return set()
+    return {line.split("  ", 1)[1].strip() for line in path.read_text(encoding="utf-8")
+            .splitlines() if "  " in line}
 
 
 __all__ = ["ExportSession", "Output"]

@@ -11,7 +11,7 @@ Layout of ``out``::
     <period>/<gemeente>/rapport.html    the report: no code, table of contents, offline
     <period>/<gemeente>/notebooks/      the executed notebooks 02-05
     <period>/<gemeente>/export/         only output-controlled tables and figures + export log
-    <period>/<gemeente>/_werk/          session snapshots (INTERNAL: cells before suppression)
+    <period>/_werk/<gemeente>/          session snapshots (INTERNAL: cells before suppression)
 
 The period's intermediates are computed once, before any gemeente starts, so gemeenten never
 re-read the microdata. Gemeenten run in parallel worker processes; kernel start-ups are

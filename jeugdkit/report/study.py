@@ -339,7 +339,9 @@ class Study:
                       pickle.dumps(run, protocol=pickle.HIGHEST_PROTOCOL))
 
     def _snapshot(self, code: str, chapter: str) -> Path:
-        return self.gemeente_dir(code) / WORKDIR / f"sessie_{chapter}.pkl"
+        # beside the period's other intermediates, never inside the gemeente's folder that a
+        # user hands on: one internal place per period
+        return self.workdir / code / f"sessie_{chapter}.pkl"
 
     # -- provenance -------------------------------------------------------------------------
     def provenance(self, parameters: dict | None = None) -> dict:
