@@ -135,11 +135,17 @@ def test_missing_variable_names_the_catalog_key(quirky_tree, tmp_path):
     path = quirky_tree / "GezondheidWelzijn" / "JGDHULPBUS" / "JGDHULP2018BUSV1.sav"
     write_sav(path, {"RINPERSOONS": ["R"], "RINPERSOON": rin(1), "JGDHHULPVORM": ["01"]})
     reader = Reader(quirky_tree, cache_dir=tmp_path / "c")
+    # a confirmed name (the begin date) that is lacking stops the read
     with pytest.raises(VariableNotFoundError) as err:
-        reader.read("JGDHULPBUS", ["verwijzer"], years=[2018])
+        reader.read("JGDHULPBUS", ["begin"], years=[2018])
     message = str(err.value)
-    assert "JGDHULP2018BUSV1.sav" in message and "JGDHVERWIJZER" in message
-    assert "datasets.JGDHULPBUS.variables.verwijzer.name" in message
+    assert "JGDHULP2018BUSV1.sav" in message and "JGDHGELDIGHEIDBEGINDATUM" in message
+    assert "datasets.JGDHULPBUS.variables.begin.name" in message
+    # an assumed name (verwijzer) that is lacking is read as missing and recorded
+    with pytest.warns(UserWarning, match="datasets.JGDHULPBUS.variables.verwijzer.name"):
+        frame = reader.read("JGDHULPBUS", ["verwijzer"], years=[2018])
+    assert frame["verwijzer"].isna().all()
+    assert reader.gaps[("JGDHULPBUS", "verwijzer")]["bestanden"] == ["JGDHULP2018BUSV1.sav"]
 
 
 def test_missing_dataset(reader):
