@@ -299,6 +299,18 @@ def test_cache_with_valid_metadata_but_half_the_rows_is_rebuilt(cached):
     pd.testing.assert_frame_equal(frame, truth)
 
 
+def test_cache_with_valid_metadata_but_other_values_is_rebuilt(cached):
+    root, cache, cache_file, truth = cached
+    table = pq.read_table(cache_file)  # rewritten whole: every page checksum is right
+    column = table.schema.get_field_index("rin")
+    shuffled = table.column(column).take(np.random.default_rng(2).permutation(table.num_rows))
+    pq.write_table(table.set_column(column, "rin", shuffled), cache_file)
+    with pytest.warns(CacheWarning, match="column rin"):
+        frame, reader = read_again(root, cache)
+    pd.testing.assert_frame_equal(frame, truth)
+    assert reader.log[-1].cache == "miss"
+
+
 def test_source_replaced_in_place_with_same_size_and_mtime_is_not_served_stale(cached):
     root, cache, _, truth = cached
     path = root / HH
