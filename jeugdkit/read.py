@@ -723,21 +723,23 @@ def _source_id(path: Path) -> dict:
 def _column_digest(column: pd.Series) -> str:
     """Return a CRC-32 of a column's values that survives the round trip through Parquet.
 
-    It hashes values, not storage: a category's value rather than its code (the order of
-    categories may change), 0 under a missing value (the bytes under a mask are arbitrary) and
+    It hashes values, not storage: a hash of a category's value rather than its code (the order
+    of categories may change), 0 under a missing value (the bytes under a mask are arbitrary) and
     one NaN. CRC-32 rather than SHA-256 because it runs at every warm read and only has to
     catch damage, not an adversary: about 4 ms per column of 2 million rows against 25 ms.
     """
     missing = column.isna().to_numpy()
+    if missing.all():  # an all-missing column may come back from Parquet as nulls of any type
+        return f"{zlib.crc32(missing.view(np.uint8)):08x}"
     if isinstance(column.dtype, pd.CategoricalDtype):
-        codes = column.cat.codes.to_numpy()
         hashed = pd.util.hash_array(column.cat.categories.to_numpy(dtype=object))
-        data = (np.where(missing, 0, hashed[codes]) if len(hashed)
-                else np.zeros(len(codes), dtype=np.uint64))
+        # a missing value (code -1) picks the appended 0
+        data = np.append(hashed, np.uint64(0))[column.cat.codes.to_numpy()]
     elif column.dtype.kind == "M":
         data = column.to_numpy().view(np.int64)  # NaT is one fixed integer
     elif column.dtype.kind == "f":
-        data = np.where(missing, np.nan, column.to_numpy())
+        data = column.to_numpy()
+        data = np.where(missing, np.nan, data)
     else:
         data = column.to_numpy(dtype=np.int64, na_value=0)
     crc = zlib.crc32(np.ascontiguousarray(data).view(np.uint8))
