@@ -61,6 +61,7 @@ CACHE_FORMAT = 2  # 2: source fingerprint, per column digests, page checksums
 KEY_SHIFT = 30
 RIN_DIGITS = 9
 _META_KEY = b"jeugdkit"
+_META_CRC_KEY = b"jeugdkit.crc32"  # of the metadata itself: the page checksums do not cover it
 # The source fingerprint hashes this many blocks of this size, evenly spaced from the first
 # byte to the last (all of a file up to 4 MiB).
 _SAMPLE_BLOCK = 1 << 16
@@ -756,11 +757,16 @@ def _read_cache_meta(cache_file: Path, source_id: dict) -> dict | None:
         return None
     try:
         raw = pq.read_schema(cache_file).metadata or {}
-        meta = json.loads(raw[_META_KEY])
-    except KeyError:
-        raise _BadCache("has no jeugdkit metadata") from None
-    except Exception as exc:  # Arrow and JSON errors alike
+    except Exception as exc:  # Arrow raises OSError, ArrowInvalid and others
         raise _BadCache(f"is unreadable ({_one_line(exc)})") from None
+    if _META_KEY not in raw or _META_CRC_KEY not in raw:
+        raise _BadCache("has no jeugdkit metadata")
+    if raw[_META_CRC_KEY] != _crc32(raw[_META_KEY]):
+        raise _BadCache("has metadata that do not match their checksum")
+    try:
+        meta = json.loads(raw[_META_KEY])
+    except ValueError as exc:
+        raise _BadCache(f"has unreadable metadata ({_one_line(exc)})") from None
     if any(meta.get(k) != v for k, v in source_id.items()):
         return None  # an older source, catalog or format: rebuilt as a plain miss
     return meta
@@ -790,6 +796,10 @@ def _load_cache(cache_file: Path, columns: list[str], meta: dict, rows: int | No
     return frame
 
 
+def _crc32(data: bytes) -> bytes:
+    return f"{zlib.crc32(data):08x}".encode()
+
+
 def _one_line(exc: Exception) -> str:
     return f"{type(exc).__name__}: {' '.join(str(exc).split())}"
 
@@ -810,8 +820,10 @@ def _write_cache(cache_file: Path, frame: pd.DataFrame, meta: dict) -> None:
     tmp = cache_file.with_name(cache_file.name + f".{os.getpid()}.tmp")
     try:
         table = pa.Table.from_pandas(frame, preserve_index=False)
+        encoded = json.dumps(meta).encode()
         table = table.replace_schema_metadata({**(table.schema.metadata or {}),
-                                               _META_KEY: json.dumps(meta).encode()})
+                                               _META_KEY: encoded,
+                                               _META_CRC_KEY: _crc32(encoded)})
         pq.write_table(table, tmp, compression="zstd", write_page_checksum=True)
         os.replace(tmp, cache_file)
     except Exception as exc:
