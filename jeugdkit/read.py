@@ -791,7 +791,12 @@ def _load_cache(cache_file: Path, columns: list[str], meta: dict, rows: int | No
     if list(frame.columns) != columns:
         raise _BadCache(f"holds columns {list(frame.columns)} where {columns} were asked for")
     for name in columns:
-        if _column_digest(frame[name]) != meta["columns"][name].get("digest"):
+        try:
+            digest = _column_digest(frame[name])
+        except Exception as exc:  # a column that came back as another type than was written
+            raise _BadCache(f"has column {name} in another form than written "
+                            f"({_one_line(exc)})") from None
+        if digest != meta["columns"][name].get("digest"):
             raise _BadCache(f"has values in column {name} that do not match its digest")
     return frame
 
