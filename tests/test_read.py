@@ -19,7 +19,7 @@ from jeugdkit.errors import (
     ReadError,
     VariableNotFoundError,
 )
-from jeugdkit.read import Reader, person_key, split_person_key
+from jeugdkit.read import Reader, _source_fingerprint, person_key, split_person_key
 from tests.conftest import rin, write_sav
 
 
@@ -324,6 +324,30 @@ def test_source_replaced_in_place_with_same_size_and_mtime_is_not_served_stale(c
     assert not frame["rin"].equals(truth["rin"])
     pd.testing.assert_frame_equal(frame, fresh)
     assert reader.log[-1].cache == "miss"
+
+
+def test_source_fingerprint_samples_a_large_file_and_hashes_a_small_one_whole(tmp_path):
+    path = tmp_path / "big.sav"
+    size = 5 * 2**20 + 123
+    data = bytearray(np.random.default_rng(4).bytes(size))
+
+    def fingerprint(changed_at: int | None = None) -> str:
+        copy = bytearray(data)
+        if changed_at is not None:
+            copy[changed_at] ^= 1
+        path.write_bytes(bytes(copy))
+        return _source_fingerprint(path, size)
+
+    base = fingerprint()
+    block = (size - 2**16) * 31 // 63  # the 32nd of 64 sampled blocks
+    for at in (0, 100, block + 2**15, size - 1):  # header, tail, a sampled block
+        assert fingerprint(at) != base
+    assert fingerprint(2**16 + 10) == base  # between blocks: the sample's known blind spot
+    small = tmp_path / "small.sav"
+    small.write_bytes(bytes(data[: 2**20]))
+    before = _source_fingerprint(small, 2**20)
+    small.write_bytes(bytes(data[: 2**20 - 1]) + b"x")
+    assert _source_fingerprint(small, 2**20) != before  # a small file is hashed whole
 
 
 @pytest.mark.parametrize("damage", ["truncated", "garbage page", "garbage file"])
