@@ -37,3 +37,7 @@ class PeriodError(JeugdkitError):
 
 class ReconciliationError(JeugdkitError):
     """A reconciliation does not close: records appeared or vanished without a reason."""
+
+
+class CacheWarning(UserWarning):
+    """A cache entry was damaged or did not match its source; it was removed and rebuilt."""

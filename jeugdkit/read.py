@@ -32,6 +32,7 @@ import re
 import sys
 import time
 import warnings
+import zlib
 from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
@@ -47,6 +48,7 @@ from pandas.api.types import union_categoricals
 from jeugdkit.catalog import Catalog, DatasetSpec, VariableSpec, load_catalog
 from jeugdkit.discover import FoundFile, Inventory, discover
 from jeugdkit.errors import (
+    CacheWarning,
     CatalogError,
     DataValueError,
     JeugdkitError,
@@ -56,10 +58,15 @@ from jeugdkit.errors import (
 
 log = logging.getLogger(__name__)
 
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2  # 2: source fingerprint, per column digests, page checksums
 KEY_SHIFT = 30
 RIN_DIGITS = 9
 _META_KEY = b"jeugdkit"
+_META_CRC_KEY = b"jeugdkit.crc32"  # of the metadata itself: the page checksums do not cover it
+# The source fingerprint hashes this many blocks of this size, evenly spaced from the first
+# byte to the last (all of a file up to 4 MiB).
+_SAMPLE_BLOCK = 1 << 16
+_SAMPLE_BLOCKS = 64
 
 
 def person_key(rinpersoons, rinpersoon) -> pd.array:
@@ -632,16 +639,24 @@ class Reader:
     def _read_file(self, spec: DatasetSpec, found: FoundFile, columns: list[str],
                    classification_year: int | None) -> pd.DataFrame:
         start = time.perf_counter()
-        stat = found.path.stat()
-        source_id = {"source": str(found.path), "size": stat.st_size, "mtime_ns": stat.st_mtime_ns,
-                     "format": CACHE_FORMAT}
         cached_meta, cache_file = None, None
         if self.use_cache:
+            # taken before the .sav is read: a file replaced during the read leaves a cache that
+            # names the old file, so the next read is a miss rather than stale
+            source_id = _source_id(found.path)
             cache_file = self._cache_path(found)
-            cached_meta = _read_cache_meta(cache_file, source_id)
+            try:
+                cached_meta = _read_cache_meta(cache_file, source_id)
+            except _BadCache as bad:
+                _discard_cache(cache_file, found.path, str(bad))
 
         meta = self._metadata(found)
+        rows = meta.number_rows
         plans = self._plans(spec, found, meta, columns, classification_year)
+        if cached_meta and rows is not None and cached_meta["rows"] != rows:
+            _discard_cache(cache_file, found.path, f"holds {cached_meta['rows']} rows where the "
+                           f".sav header says {rows}")
+            cached_meta = None
         have = cached_meta["columns"] if cached_meta else {}
         # a column cached while bad values were read as missing is read again when they must
         # stop the run: the cache never hides a bad value
@@ -649,7 +664,13 @@ class Reader:
                 or (self.on_bad_value == "raise"
                     and have.get(p.out, {}).get("stats", {}).get("invalid"))]
         reuse = [p.out for p in plans if p not in todo]
-        cached = pq.read_table(cache_file, columns=reuse).to_pandas() if reuse else None
+        cached = None
+        if reuse:
+            try:
+                cached = _load_cache(cache_file, reuse, cached_meta, rows)
+            except _BadCache as bad:
+                _discard_cache(cache_file, found.path, str(bad))
+                have, todo, reuse = {}, plans, []
         new_columns, new_stats = (self._read_sav(found, meta, todo, str(found.path)) if todo
                                   else ({}, {}))
         frame = pd.DataFrame({p.out: new_columns[p.out] if p in todo else cached[p.out]
@@ -661,15 +682,21 @@ class Reader:
         if self.use_cache:
             state = "hit" if not todo else ("partial" if reuse else "miss")
             if todo:  # rewrite the cache with these columns plus those cached before
-                columns_meta = {p.out: {"fingerprint": p.fingerprint, "stats": stats[p.out]}
-                                for p in plans}
+                columns_meta = {p.out: {"fingerprint": p.fingerprint, "stats": stats[p.out],
+                                        "digest": _column_digest(frame[p.out])} if p in todo
+                                else have[p.out] for p in plans}
                 others = [c for c in have if c not in columns_meta]
+                frame_all = frame
                 if others:
-                    frame_all = pd.concat(
-                        [frame, pq.read_table(cache_file, columns=others).to_pandas()], axis=1)
-                    columns_meta.update({c: have[c] for c in others})
-                else:
-                    frame_all = frame
+                    # carried forward only once proven intact, or a damaged column would be
+                    # written again under its old digest
+                    try:
+                        kept = _load_cache(cache_file, others, cached_meta, rows)
+                    except _BadCache as bad:
+                        _discard_cache(cache_file, found.path, str(bad))
+                    else:
+                        frame_all = pd.concat([frame, kept], axis=1)
+                        columns_meta.update({c: have[c] for c in others})
                 _write_cache(cache_file, frame_all,
                              {**source_id, "rows": len(frame), "columns": columns_meta})
         frame.columns = [c.split("@")[0] for c in frame.columns]
@@ -713,18 +740,138 @@ class Reader:
         return columns, stats
 
 
+class _BadCache(Exception):
+    """A cache entry that cannot be read or does not prove it holds what was written."""
+
+
+def _source_fingerprint(path: Path, size: int) -> str:
+    """Return a SHA-256 of a .sav's first and last 64 KiB and 62 blocks evenly spaced between
+    (of the whole file up to 4 MiB).
+
+    Size and mtime miss a file rewritten in place that got its old mtime back (a restore, a copy
+    tool that keeps times). Hashing all of a multi-GB file on a network drive at every read would
+    cost much of what the cache saves; the sample reads 4 MiB. The first block holds the .sav
+    header (row count, creation date and time, variable dictionary), which every rewrite by SPSS
+    or pyreadstat changes; the others catch data rewritten in the same shape.
+    """
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        if size <= _SAMPLE_BLOCK * _SAMPLE_BLOCKS:
+            digest.update(fh.read())
+        else:
+            for i in range(_SAMPLE_BLOCKS):
+                fh.seek((size - _SAMPLE_BLOCK) * i // (_SAMPLE_BLOCKS - 1))
+                digest.update(fh.read(_SAMPLE_BLOCK))
+    return digest.hexdigest()
+
+
+def _source_id(path: Path) -> dict:
+    """Return what a cache entry must match of its source: path, size, mtime and fingerprint."""
+    try:
+        stat = path.stat()
+        fingerprint = _source_fingerprint(path, stat.st_size)
+    except OSError as exc:
+        raise ReadError(f"{path}: cannot read it ({type(exc).__name__}: {exc})") from exc
+    return {"source": str(path), "size": stat.st_size, "mtime_ns": stat.st_mtime_ns,
+            "fingerprint": fingerprint, "format": CACHE_FORMAT}
+
+
+def _column_digest(column: pd.Series) -> str:
+    """Return a CRC-32 of a column's values that survives the round trip through Parquet.
+
+    It hashes values, not storage: a hash of a category's value rather than its code (the order
+    of categories may change), 0 under a missing value (the bytes under a mask are arbitrary) and
+    one NaN. CRC-32 rather than SHA-256 because it runs at every warm read and only has to
+    catch damage, not an adversary: about 4 ms per column of 2 million rows against 25 ms.
+    """
+    missing = column.isna().to_numpy()
+    if missing.all():  # an all-missing column may come back from Parquet as nulls of any type
+        return f"{zlib.crc32(missing.view(np.uint8)):08x}"
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        hashed = pd.util.hash_array(column.cat.categories.to_numpy(dtype=object))
+        # a missing value (code -1) picks the appended 0
+        data = np.append(hashed, np.uint64(0))[column.cat.codes.to_numpy()]
+    elif column.dtype.kind == "M":
+        data = column.to_numpy().view(np.int64)  # NaT is one fixed integer
+    elif column.dtype.kind == "f":
+        data = column.to_numpy()
+        data = np.where(missing, np.nan, data)
+    else:
+        data = column.to_numpy(dtype=np.int64, na_value=0)
+    crc = zlib.crc32(np.ascontiguousarray(data).view(np.uint8))
+    return f"{zlib.crc32(missing.view(np.uint8), crc):08x}"
+
+
 def _read_cache_meta(cache_file: Path, source_id: dict) -> dict | None:
-    """Return the cache's metadata if it belongs to this exact source file, else None."""
+    """Return the cache's metadata if it belongs to this exact source file, else None.
+
+    Raises _BadCache if the file exists but is not a cache entry of the kit (truncated, garbage,
+    no metadata).
+    """
     if not cache_file.exists():
         return None
     try:
         raw = pq.read_schema(cache_file).metadata or {}
+    except Exception as exc:  # Arrow raises OSError, ArrowInvalid and others
+        raise _BadCache(f"is unreadable ({_one_line(exc)})") from None
+    if _META_KEY not in raw or _META_CRC_KEY not in raw:
+        raise _BadCache("has no jeugdkit metadata")
+    if raw[_META_CRC_KEY] != _crc32(raw[_META_KEY]):
+        raise _BadCache("has metadata that do not match their checksum")
+    try:
         meta = json.loads(raw[_META_KEY])
-    except Exception:  # a damaged cache is simply rebuilt
-        return None
+    except ValueError as exc:
+        raise _BadCache(f"has unreadable metadata ({_one_line(exc)})") from None
     if any(meta.get(k) != v for k, v in source_id.items()):
-        return None
+        return None  # an older source, catalog or format: rebuilt as a plain miss
     return meta
+
+
+def _load_cache(cache_file: Path, columns: list[str], meta: dict, rows: int | None) -> pd.DataFrame:
+    """Return cached columns once they prove they are what was written from the source.
+
+    Raises _BadCache if a page fails its checksum, the file does not decode, it does not hold
+    `rows` rows (the .sav header's count; the recorded one if the header has none) or a column's
+    values do not match their digest.
+    """
+    try:
+        table = pq.read_table(cache_file, columns=columns, page_checksum_verification=True)
+        frame = table.to_pandas()
+    except Exception as exc:  # Arrow raises OSError, ArrowInvalid and others
+        raise _BadCache(f"is unreadable ({_one_line(exc)})") from None
+    expected, source = (rows, "the .sav header") if rows is not None else (meta["rows"],
+                                                                           "its metadata")
+    if len(frame) != expected:
+        raise _BadCache(f"holds {len(frame)} rows where {source} says {expected}")
+    if list(frame.columns) != columns:
+        raise _BadCache(f"holds columns {list(frame.columns)} where {columns} were asked for")
+    for name in columns:
+        try:
+            digest = _column_digest(frame[name])
+        except Exception as exc:  # a column that came back as another type than was written
+            raise _BadCache(f"has column {name} in another form than written "
+                            f"({_one_line(exc)})") from None
+        if digest != meta["columns"][name].get("digest"):
+            raise _BadCache(f"has values in column {name} that do not match its digest")
+    return frame
+
+
+def _crc32(data: bytes) -> bytes:
+    return f"{zlib.crc32(data):08x}".encode()
+
+
+def _one_line(exc: Exception) -> str:
+    return f"{type(exc).__name__}: {' '.join(str(exc).split())}"
+
+
+def _discard_cache(cache_file: Path, source: Path, problem: str) -> None:
+    """Warn that a cache entry is bad and remove it; the caller reads the .sav instead."""
+    warnings.warn(f"cache {cache_file} of {source} {problem}: removed it and read the .sav again",
+                  CacheWarning, stacklevel=4)
+    try:
+        cache_file.unlink(missing_ok=True)
+    except OSError:  # open elsewhere (Windows): the rewrite replaces it or warns
+        pass
 
 
 def _write_cache(cache_file: Path, frame: pd.DataFrame, meta: dict) -> None:
@@ -733,9 +880,11 @@ def _write_cache(cache_file: Path, frame: pd.DataFrame, meta: dict) -> None:
     tmp = cache_file.with_name(cache_file.name + f".{os.getpid()}.tmp")
     try:
         table = pa.Table.from_pandas(frame, preserve_index=False)
+        encoded = json.dumps(meta).encode()
         table = table.replace_schema_metadata({**(table.schema.metadata or {}),
-                                               _META_KEY: json.dumps(meta).encode()})
-        pq.write_table(table, tmp, compression="zstd")
+                                               _META_KEY: encoded,
+                                               _META_CRC_KEY: _crc32(encoded)})
+        pq.write_table(table, tmp, compression="zstd", write_page_checksum=True)
         os.replace(tmp, cache_file)
     except Exception as exc:
         tmp.unlink(missing_ok=True)

@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from jeugdkit.errors import (
+    CacheWarning,
     DatasetNotFoundError,
     DataValueError,
     ReadError,
     VariableNotFoundError,
 )
-from jeugdkit.read import Reader, person_key, split_person_key
+from jeugdkit.read import Reader, _source_fingerprint, person_key, split_person_key
 from tests.conftest import rin, write_sav
 
 
@@ -226,3 +231,145 @@ def test_parallel_chunked_read_equals_single_process(tmp_path):
     assert single.log[-1].columns == multi.log[-1].columns
     assert multi.log[-1].columns["typhh"]["unknown"] == {"9": int((a["typhh"] == "9").sum())}
     assert multi.log[-1].columns["begin"]["invalid"] == 1
+
+
+# ----------------------------------------------------------------------------- cache checks
+HH = Path("Bevolking") / "GBAHUISHOUDENSBUS" / "GBAHUISHOUDENS2023BUSV1.sav"
+HH_COLUMNS = ["begin", "eind", "typhh", "plhh"]
+
+
+def write_households(root, n: int = 2000, seed: int = 5) -> None:
+    """Write a GBAHUISHOUDENSBUS file of n rows with random (incompressible) person keys."""
+    rng = np.random.default_rng(seed)
+    write_sav(root / HH, {
+        "RINPERSOONS": ["R"] * n, "RINPERSOON": rin(*rng.integers(0, 10**9, n)),
+        "DATUMAANVANGHH": rng.choice(["20200101", "20190315"], n).tolist(),
+        "DATUMEINDEHH": rng.choice(["20501231", "20210101"], n).tolist(),
+        "TYPHH": rng.choice(["1", "5", "6"], n).tolist(),
+        "PLHH": rng.choice([" 1", " 7", "10"], n).tolist(),
+    })
+
+
+@pytest.fixture
+def cached(tmp_path):
+    """A household file, its correct frame read without cache, and a filled cache folder."""
+    root, cache = tmp_path / "ra", tmp_path / "cache"
+    write_households(root)
+    truth = Reader(root, use_cache=False, processes=1).read("GBAHUISHOUDENSBUS", HH_COLUMNS)
+    Reader(root, cache_dir=cache, processes=1).read("GBAHUISHOUDENSBUS", HH_COLUMNS)
+    (cache_file,) = cache.glob("*.parquet")
+    return root, cache, cache_file, truth
+
+
+def column_chunk(cache_file, column: str) -> tuple[int, int]:
+    """Return (offset, length) of a column's bytes in a Parquet file (one row group)."""
+    meta = pq.ParquetFile(cache_file).metadata
+    names = [meta.schema.column(i).name for i in range(meta.num_columns)]
+    chunk = meta.row_group(0).column(names.index(column))
+    start = chunk.dictionary_page_offset or chunk.data_page_offset
+    return start, chunk.total_compressed_size
+
+
+def read_again(root, cache) -> tuple[pd.DataFrame, Reader]:
+    reader = Reader(root, cache_dir=cache, processes=1)
+    return reader.read("GBAHUISHOUDENSBUS", HH_COLUMNS), reader
+
+
+def test_cache_with_flipped_bytes_is_rebuilt_with_a_warning(cached):
+    root, cache, cache_file, truth = cached
+    data = bytearray(cache_file.read_bytes())
+    start, length = column_chunk(cache_file, "rin")
+    middle = start + length // 2
+    for i in range(middle, middle + 64):  # 64 flipped bytes inside the person keys
+        data[i] ^= 0xFF
+    cache_file.write_bytes(bytes(data))
+    with pytest.warns(CacheWarning, match=cache_file.name) as caught:
+        frame, reader = read_again(root, cache)
+    assert "GBAHUISHOUDENS2023BUSV1.sav" in str(caught[0].message)
+    pd.testing.assert_frame_equal(frame, truth)
+    assert reader.log[-1].cache == "miss"
+    frame, reader = read_again(root, cache)  # the rebuilt entry is a good one
+    assert reader.log[-1].cache == "hit"
+    pd.testing.assert_frame_equal(frame, truth)
+
+
+def test_cache_with_valid_metadata_but_half_the_rows_is_rebuilt(cached):
+    root, cache, cache_file, truth = cached
+    table = pq.read_table(cache_file)
+    pq.write_table(table.slice(0, table.num_rows // 2), cache_file)  # keeps the schema metadata
+    assert pq.read_schema(cache_file).metadata == table.schema.metadata
+    with pytest.warns(CacheWarning, match="rows") as caught:
+        frame, reader = read_again(root, cache)
+    assert cache_file.name in str(caught[0].message)
+    assert len(frame) == len(truth) == 2000
+    pd.testing.assert_frame_equal(frame, truth)
+
+
+def test_cache_with_valid_metadata_but_other_values_is_rebuilt(cached):
+    root, cache, cache_file, truth = cached
+    table = pq.read_table(cache_file)  # rewritten whole: every page checksum is right
+    column = table.schema.get_field_index("rin")
+    shuffled = table.column(column).take(np.random.default_rng(2).permutation(table.num_rows))
+    pq.write_table(table.set_column(column, "rin", shuffled), cache_file)
+    with pytest.warns(CacheWarning, match="column rin"):
+        frame, reader = read_again(root, cache)
+    pd.testing.assert_frame_equal(frame, truth)
+    assert reader.log[-1].cache == "miss"
+
+
+def test_source_replaced_in_place_with_same_size_and_mtime_is_not_served_stale(cached):
+    root, cache, _, truth = cached
+    path = root / HH
+    before = path.stat()
+    write_households(root, seed=6)  # other persons, same widths: same size
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    after = path.stat()
+    assert (after.st_size, after.st_mtime_ns) == (before.st_size, before.st_mtime_ns)
+    frame, reader = read_again(root, cache)
+    fresh = Reader(root, use_cache=False, processes=1).read("GBAHUISHOUDENSBUS", HH_COLUMNS)
+    assert not frame["rin"].equals(truth["rin"])
+    pd.testing.assert_frame_equal(frame, fresh)
+    assert reader.log[-1].cache == "miss"
+
+
+def test_source_fingerprint_samples_a_large_file_and_hashes_a_small_one_whole(tmp_path):
+    path = tmp_path / "big.sav"
+    size = 5 * 2**20 + 123
+    data = bytearray(np.random.default_rng(4).bytes(size))
+
+    def fingerprint(changed_at: int | None = None) -> str:
+        copy = bytearray(data)
+        if changed_at is not None:
+            copy[changed_at] ^= 1
+        path.write_bytes(bytes(copy))
+        return _source_fingerprint(path, size)
+
+    base = fingerprint()
+    block = (size - 2**16) * 31 // 63  # the 32nd of 64 sampled blocks
+    for at in (0, 100, block + 2**15, size - 1):  # header, tail, a sampled block
+        assert fingerprint(at) != base
+    assert fingerprint(2**16 + 10) == base  # between blocks: the sample's known blind spot
+    small = tmp_path / "small.sav"
+    small.write_bytes(bytes(data[: 2**20]))
+    before = _source_fingerprint(small, 2**20)
+    small.write_bytes(bytes(data[: 2**20 - 1]) + b"x")
+    assert _source_fingerprint(small, 2**20) != before  # a small file is hashed whole
+
+
+@pytest.mark.parametrize("damage", ["truncated", "garbage page", "garbage file"])
+def test_damaged_cache_file_gives_a_warning_and_is_rebuilt(cached, damage):
+    root, cache, cache_file, truth = cached
+    data = bytearray(cache_file.read_bytes())
+    if damage == "truncated":
+        data = data[: len(data) // 2]
+    elif damage == "garbage page":  # the footer is intact, one column's pages are not
+        start, length = column_chunk(cache_file, "plhh")
+        data[start:start + length] = np.random.default_rng(1).bytes(length)
+    else:
+        data = bytearray(b"not a parquet file at all")
+    cache_file.write_bytes(bytes(data))
+    with pytest.warns(CacheWarning, match=cache_file.name) as caught:
+        frame, reader = read_again(root, cache)
+    assert "GBAHUISHOUDENS2023BUSV1.sav" in str(caught[0].message)
+    pd.testing.assert_frame_equal(frame, truth)
+    assert reader.log[-1].cache == "miss"
