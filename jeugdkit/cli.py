@@ -14,6 +14,8 @@
                                              trajectories and outcome indicators,
                                              output-controlled
     jeugdkit demo --out DIR                  the quick start: synthetic data, then its inventory
+    jeugdkit audit DIR [DIR ...]             the attacker's LP over the union of export logs
+                                             (exit 1 when a suppressed cell is too narrow)
 
 Common options: --data-root (or JEUGDKIT_DATA_ROOT), --catalog (or JEUGDKIT_CATALOG),
 --cache-dir (or JEUGDKIT_CACHE_DIR).
@@ -75,6 +77,19 @@ def cmd_cache(args) -> int:
     rows = sum(r.rows for r in reader.log)
     print(f"cached {len(reader.log)} reads ({rows:,} rows) in {reader.cache_dir}")
     return 0
+
+
+def cmd_audit(args) -> int:
+    from jeugdkit.output.union import audit_exports, find_logs, format_audit
+    bounds = audit_exports(args.folders, populations=args.population or None)
+    if args.csv:
+        bounds.assign(cell=bounds["cell"].astype(str)).to_csv(args.csv, index=False,
+                                                              lineterminator="\n")
+    try:
+        print(format_audit(bounds, len(find_logs(args.folders))))
+    except BrokenPipeError:  # piped into head: the verdict is the exit code
+        pass
+    return 0 if bool(bounds["ok"].all()) else 1
 
 
 def cmd_synth(args, rest: list[str]) -> int:
@@ -147,6 +162,14 @@ def build_parser() -> argparse.ArgumentParser:
     _add_data_options(p)
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=cmd_inventory)
+
+    p = sub.add_parser("audit", help="audit the union of export folders as an attacker "
+                       "holding all of them (exact LP); exit 1 when a cell is too narrow")
+    p.add_argument("folders", nargs="+", help="export folders (or their log folders)")
+    p.add_argument("--csv", help="also write every audited cell to this CSV")
+    p.add_argument("--population", action="append", help="audit only this population "
+                   "(repeatable; default: every population in the logs)")
+    p.set_defaults(func=cmd_audit)
 
     p = sub.add_parser("cache", help="convert every chosen file to the Parquet cache")
     _add_data_options(p)

@@ -109,6 +109,25 @@ class Scope:
         present = [] if codes is None else sorted({str(c) for c in codes})
         return {COLUMN: {c: GROUP for c in present if c in self.group}}
 
+    def composition(self, codes) -> dict:
+        """Return ``{gemeentecode: {code: member gemeentecodes}}`` for every code that stands
+        for several gemeenten (``groep``, the rest leaves), given every gemeentecode of the
+        population. The export log records it, so that an audit over several outputs can
+        link a gemeente's report with the tables of all gemeenten (``jeugdkit audit``)."""
+        codes = sorted({str(c) for c in codes})
+        if self.gemeente is None and self.group is None:
+            return {}
+        out = {}
+        if self.group is not None:
+            group = list(self.group)  # members without youths are members all the same
+            out[GROUP] = group
+            if self.gemeente is not None:
+                out[REST_OF_GROUP] = [c for c in group if c != self.gemeente]
+        if self.gemeente is not None:
+            inside = set(self.group or ()) | {self.gemeente}
+            out[REST_OF_COUNTRY] = [c for c in codes if c not in inside]
+        return {COLUMN: out}
+
     def levels(self) -> dict:
         """Return ``{gemeentecode: leaves}`` so that every shown row exists, even when empty."""
         if self.gemeente is None:

@@ -568,6 +568,7 @@ def release_tables(pop, out, *, scope: Scope | None = None, groups: dict | None 
     unknown = settings.analysis.unknown_label
     run = run or ExportSession(run_name or f"tables-{pop.period.label}", settings=settings,
                                run_timestamp=run_timestamp)
+    run.declare_composition(scope.composition(pop.frame["gemeentecode"].astype(str).unique()))
     before = set(run.outputs)
     rel = _Release(pop, run, scope, settings)
     released: dict[str, pd.DataFrame] = {}

@@ -566,6 +566,7 @@ def release_trajectories(pop, history: History, out, *, scope: Scope | None = No
     a = settings.analysis
     label = pop.period.label
     run = run or ExportSession(run_name or f"trajecten-{label}", settings=settings)
+    run.declare_composition(scope.composition(pop.frame["gemeentecode"].astype(str).unique()))
     before = set(run.outputs)
     r = _Release(run, scope, settings, label)
     total = r.total

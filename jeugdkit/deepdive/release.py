@@ -155,6 +155,7 @@ def release_deep_dive(dd: DeepDive, out, *, run=None, settings: Settings | None 
     pop_key = f"jongeren-{a0}-{a1}-{label}"
     scope = Scope.from_groups(None, dd.groups) if dd.groups else Scope()
     codes_all = sorted(mf.data["gemeentecode"].unique())
+    run.declare_composition(scope.composition(codes_all))
     hier = scope.hierarchy(codes_all)
     leaves = scope.leaves(mf.data["gemeentecode"]).to_numpy()
     released: dict[str, pd.DataFrame] = {}

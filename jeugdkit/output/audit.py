@@ -242,6 +242,10 @@ def audit_tables(tables, *, count: str | None = None, dims=None, hierarchies=Non
     values = np.where(np.isinf(upper_a), 0.0, lower_a)
     targets = sorted(owners)
     lo, hi = feasible_intervals(values, eqs, lower_a, upper_a, targets=targets)
+    # a cell one table suppresses and another publishes is known exactly (no LP needed)
+    known = np.asarray(targets, dtype=int)
+    known = known[lower_a[known] >= upper_a[known]]
+    lo[known], hi[known] = lower_a[known], upper_a[known]
     inverse = {v: k for k, v in keys.items()}
     rows = [{"table": owners[c], "cell": dict(inverse[c]) or "totaal", "published": shown[c],
              "lower": lo[c], "upper": hi[c], "width": hi[c] - lo[c]} for c in targets]

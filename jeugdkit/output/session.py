@@ -134,6 +134,9 @@ class ExportSession:
             timespec="seconds")
         self.outputs: dict[str, Output] = {}
         self._ledgers: dict[tuple[str, str], Ledger] = {}
+        self.composition: dict[str, dict[str, list[str]]] = {}
+        """Codes that stand for several units' codes (a comparison group, the rest of the
+        country), per dimension (``declare_composition``): recorded with every table."""
         self.left_out: list[dict] = []
         """Outputs not made, each with the reason (``leave_out``): in the log and the report."""
         self.provenance: dict = {}
@@ -255,6 +258,14 @@ class ExportSession:
             "rounding_base": rules.rounding_base,
             "structural_zero_cells": int(flat_s.sum()),
         }
+        composition = {}
+        for d, t in zip(dims, trees):
+            parts = {c: list(m) for c, m in self.__dict__.get("composition", {}).get(d, {})
+                     .items() if c in t.codes}
+            if parts:
+                composition[d] = parts
+        if composition:
+            spec.properties["composition"] = composition
         if spec.published is not None:
             # the checker needs every code, published or not, to rebuild the equations
             spec.properties["codes"] = {d: list(t.codes) for d, t in zip(dims, trees)}
@@ -774,6 +785,20 @@ class ExportSession:
             warnings.warn(f"export {folder}: {foreign} are not in the export log; remove them "
                           "before handing the folder on", stacklevel=2)
         return folder
+
+    def declare_composition(self, composition: dict) -> None:
+        """Record which codes stand for several codes (``{dim: {code: [member codes]}}``, as
+        :meth:`jeugdkit.scope.Scope.composition` gives): every later table with such a code
+        carries it in its log, so that an audit over several outputs links them."""
+        current = self.__dict__.setdefault("composition", {})
+        for dim, parts in (composition or {}).items():
+            for code, members in parts.items():
+                known = current.setdefault(dim, {}).get(code)
+                if known is not None and sorted(known) != sorted(members):
+                    raise DisclosureError(
+                        f"code {code!r} of {dim!r} stands for {known} in this session and "
+                        f"cannot stand for {sorted(members)} too: use one scope per session")
+                current[dim][code] = sorted(str(m) for m in members)
 
     def leave_out(self, output: str, reason: str, kind: str = "niet berekenbaar") -> str:
         """Record that an output is not made and why; return the note as one Dutch line.

@@ -1,0 +1,175 @@
+"""Audit from disk: what an attacker who holds several outputs at once can work out.
+
+An output checker receives export folders over weeks: the tables of all gemeenten, the report of
+one gemeente, its trajectories, a maatwerk question. Each was protected on its own; the attacker
+puts them side by side. :func:`audit_exports` reads the export logs of any number of folders
+(any runs, gemeenten, units, periods), rebuilds every released frequency table from the checked
+copy in the log, and computes for every suppressed cell the attacker's interval over the union
+of all tables over the same population and unit (an exact LP: margins are sums, cells >= 0,
+every published count known).
+
+Codes that stand for several gemeenten (a comparison group, the rest of the group, the rest of
+the country beside one gemeente) are expanded to their member gemeenten, as the log records them
+(``properties.composition``), so that a gemeente's report and the table of all gemeenten are
+linked through the gemeenten they share. Each composite code is renamed after its members, so
+two reports with different comparison groups do not share a ``groep`` by name.
+
+Example::
+
+    bounds = audit_exports(["uit/tabellen", "rapporten/2023/0363/export"])
+    bounds[~bounds["ok"]]           # cells an attacker can narrow below the protection width
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import pandas as pd
+
+from jeugdkit.errors import JeugdkitError
+from jeugdkit.output.audit import audit_tables
+
+COLUMNS = ["population", "unit", "output", "cell", "published", "lower", "upper", "width",
+           "required", "ok"]
+
+
+def find_logs(folders) -> list[Path]:
+    """Return every ``results.json`` of an export log under the given folders (sorted)."""
+    logs = []
+    for folder in folders:
+        folder = Path(folder)
+        if folder.is_file() and folder.name == "results.json":
+            logs.append(folder)
+        elif folder.is_dir():
+            logs.extend(sorted(folder.rglob("results.json")))
+        else:
+            raise JeugdkitError(f"{folder}: no such folder")
+    return sorted(set(logs))
+
+
+def load_tables(logs) -> list[pd.DataFrame]:
+    """Return every frequency table of the logs, read from the checked copies, with the attrs
+    :func:`~jeugdkit.output.audit.audit_tables` needs and composite codes expanded."""
+    tables = []
+    for log_path in logs:
+        log = json.loads(Path(log_path).read_text(encoding="utf-8"))
+        run = log.get("run", {}).get("name", Path(log_path).parent.name)
+        for uid, result in log.get("results", {}).items():
+            props = result.get("properties", {})
+            if result.get("type") != "table" or props.get("method") != "frequency table":
+                continue  # derived tables and statistics add no count of their own
+            name = result["files"][0]["name"]
+            path = Path(log_path).parent / name
+            if not path.is_file():
+                raise JeugdkitError(f"{log_path}: output {uid} names {name}, which is not in "
+                                    f"{path.parent}")
+            dims = list(props["dims"])
+            frame = pd.read_csv(path, dtype={d: str for d in dims}, keep_default_na=False,
+                                na_values={props["count"]: [""]})
+            frame[props["count"]] = pd.to_numeric(frame[props["count"]])
+            frame.attrs.update({
+                "name": f"{run}/{uid}", "dims": dims, "count": props["count"],
+                "hierarchies": {d: dict(h) for d, h in (props.get("hierarchies") or {}).items()},
+                "codes": {d: list(c) for d, c in (props.get("codes") or {}).items()},
+                "rounding_base": props.get("rounding_base"),
+                "population": str(props["population"]), "unit": str(props["unit"]),
+                "required": float(props.get("protection_width") or props.get("threshold")),
+                "threshold": float(props.get("threshold") or 0),
+                "total": props.get("total_label", "totaal"),
+            })
+            tables.append(_expand(frame, props.get("composition") or {}))
+    return tables
+
+
+def _expand(frame: pd.DataFrame, composition: dict) -> pd.DataFrame:
+    """Return the table with every composite code renamed after its members, and the members of
+    a composite leaf added as unknown leaves under it."""
+    if not composition:
+        return frame
+    attrs = frame.attrs
+    frame = frame.copy()
+    frame.attrs.update(attrs)
+    hier = frame.attrs["hierarchies"]
+    codes = frame.attrs["codes"]
+    for dim, parts in composition.items():
+        rename = {c: f"{c}[{_digest(m)}]" for c, m in parts.items()}
+        frame[dim] = frame[dim].astype(str).replace(rename)
+        h = {rename.get(k, k): rename.get(v, v) for k, v in hier.get(dim, {}).items()}
+        present = [rename.get(c, c) for c in codes.get(dim, [])] or \
+            [c for c in pd.unique(frame[dim]) if c != frame.attrs["total"]]
+        parents = set(h.values())
+        for code, members in parts.items():
+            new = rename[code]
+            if new in parents:
+                continue  # an internal code (groep): its children are in the table already
+            for member in members:
+                h[member] = new
+                if member not in present:
+                    present.append(member)
+        hier[dim] = h
+        codes[dim] = present
+    return frame
+
+
+def _digest(members) -> str:
+    return hashlib.sha1(",".join(sorted(map(str, members))).encode()).hexdigest()[:8]
+
+
+def audit_exports(folders, populations=None) -> pd.DataFrame:
+    """Return the attacker's interval of every suppressed cell over the union of the outputs
+    in ``folders`` (one row per cell and population; see :data:`COLUMNS`). ``populations``:
+    audit only these population names (default: all).
+
+    ``ok`` is False where a cell can be narrowed below the protection width (for a cell the
+    outputs do not show, also where its lower bound stays below the threshold)."""
+    logs = find_logs(folders)
+    if not logs:
+        raise JeugdkitError(f"no export log (results.json) under {[str(f) for f in folders]}")
+    groups: dict[tuple[str, str], list[pd.DataFrame]] = {}
+    for table in load_tables(logs):
+        if populations is not None and table.attrs["population"] not in populations:
+            continue
+        groups.setdefault((table.attrs["population"], table.attrs["unit"]), []).append(table)
+    parts = []
+    for (population, unit), tables in sorted(groups.items()):
+        bounds = audit_tables(tables, total=tables[0].attrs["total"])
+        if bounds.empty:
+            continue
+        required = max(t.attrs["required"] for t in tables)
+        threshold = max(t.attrs["threshold"] for t in tables)
+        bounds = bounds.rename(columns={"table": "output"})
+        bounds.insert(0, "unit", unit)
+        bounds.insert(0, "population", population)
+        bounds["required"] = required
+        # protected: at least the width wide; or, for a cell the outputs do not show, known
+        # to be large; or known to be empty (a zero rests on no one: zeros are released as 0)
+        bounds["ok"] = ((bounds["width"] >= required - 1e-6)
+                        | (~bounds["published"] & (bounds["lower"] >= threshold - 1e-6))
+                        | (bounds["upper"] < 0.5))
+        parts.append(bounds)
+    if not parts:
+        return pd.DataFrame(columns=COLUMNS)
+    return pd.concat(parts, ignore_index=True)[COLUMNS]
+
+
+def format_audit(bounds: pd.DataFrame, logs: int) -> str:
+    """Return the audit as text: one line per population, then every cell that fails."""
+    lines = [f"{logs} export log(s); {len(bounds)} suppressed or unpublished cell(s) audited"]
+    for (population, unit), g in bounds.groupby(["population", "unit"], sort=True):
+        lines.append(f"  {population} ({unit}): {len(g)} cells, narrowest interval "
+                     f"{g['width'].min():g} (required {g['required'].max():g}), "
+                     f"{int((~g['ok']).sum())} too narrow")
+    bad = bounds[~bounds["ok"]]
+    if len(bad):
+        lines.append("")
+        lines.append("Too narrow (the attacker's interval over the union of these outputs):")
+        for row in bad.itertuples(index=False):
+            cell = row.cell if isinstance(row.cell, str) else ", ".join(
+                f"{k}={v}" for k, v in row.cell.items())
+            lines.append(f"  {row.population} | {row.output} | {cell}: "
+                         f"[{row.lower:g}, {row.upper:g}] width {row.width:g}")
+    else:
+        lines.append("No suppressed cell can be narrowed below the protection width.")
+    return "\n".join(lines)
