@@ -215,6 +215,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=int, default=None,
                    help="gemeenten in parallel (default: the number of cores)")
     p.add_argument("--force", action="store_true", help="redo reports that are done")
+    p.add_argument("--wait", action="store_true", help="when another run writes into --out, "
+                   "wait until it is done (default: stop at once with exit code 2)")
     p.add_argument("--run-timestamp", default=None, help="the one time written into the "
                    "reports and logs (default: now); fix it to regenerate identical files")
     p.set_defaults(func=_lazy("jeugdkit.report.runner", "cli_report"))
@@ -255,6 +257,13 @@ def main(argv: list[str] | None = None) -> int:
         return args.func(args)
     except JeugdkitError as exc:
         print(f"jeugdkit {args.command}: {exc}", file=sys.stderr)
+        return getattr(exc, "exit_code", 2)
+    except KeyboardInterrupt:
+        print(f"jeugdkit {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except OSError as exc:  # a read-only or full disk, a file where a folder should be
+        where = f": {exc.filename}" if exc.filename else ""
+        print(f"jeugdkit {args.command}: {exc.strerror or exc}{where}", file=sys.stderr)
         return 2
 
 
