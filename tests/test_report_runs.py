@@ -391,3 +391,36 @@ def test_the_gemeente_is_checked_before_anything_is_written(tree, tmp_path, caps
     assert code == 2
     assert re.fullmatch(f"jeugdkit report: {message}.*", _one_error_line(err))
     assert not out.exists()  # no pickle with person keys in a new folder
+
+
+def test_inventory_and_cache_exit_non_zero_when_nothing_is_found(tmp_path, capsys):
+    empty = tmp_path / "leeg"
+    empty.mkdir()
+    assert main(["inventory", "--data-root", str(empty)]) == 2
+    assert _one_error_line(capsys.readouterr().err).startswith(
+        f"jeugdkit inventory: no file of any dataset found under {empty}")
+    cache = tmp_path / "cache"
+    assert main(["cache", "--data-root", str(empty), "--cache-dir", str(cache)]) == 2
+    assert "nothing to cache" in _one_error_line(capsys.readouterr().err)
+    assert main(["cache", "--data-root", str(empty), "--cache-dir", str(cache),
+                 "--datasets", "GEENSET"]) == 2
+    assert _one_error_line(capsys.readouterr().err).startswith(
+        "jeugdkit cache: dataset(s) GEENSET not in the catalog; known: ")
+
+
+def test_inventory_and_cache_exit_1_when_a_file_cannot_be_read(quirky_tree, tmp_path, capsys):
+    bad = next(quirky_tree.rglob("JGDHULP2018BUSV1.sav"))
+    bad.write_bytes(b"geen SPSS-bestand" * 10)
+    assert main(["inventory", "--data-root", str(quirky_tree), "--json"]) == 1
+    captured = capsys.readouterr()
+    report = json.loads(captured.out)  # the inventory is still printed
+    assert "cannot read header" in report["datasets"]["JGDHULPBUS"]["files"][0]["error"]
+    assert _one_error_line(captured.err) == (
+        "jeugdkit inventory: 1 file(s) could not be read: "
+        f"{bad.relative_to(quirky_tree)}")
+    cache = tmp_path / "cache"
+    assert main(["cache", "--data-root", str(quirky_tree), "--cache-dir", str(cache),
+                 "--datasets", "JGDHULPBUS", "VSLGWBTAB"]) == 1
+    err = capsys.readouterr().err
+    assert f"jeugdkit cache: not cached: {bad}: " in err
+    assert len(list(cache.glob("*.parquet"))) == 2  # the readable files are cached
