@@ -124,18 +124,28 @@ def test_a_second_run_into_the_same_folder_stops_at_once_naming_the_holder(tree,
                                                                              capsys):
     out = tmp_path / "rapporten"
     code = _codes(tree)[0]
-    with run_lock(out):
-        holder = json.loads((out / LOCK).read_text())
-        assert holder["pid"] == os.getpid() and holder["started"]
+    holder = subprocess.Popen(  # another run, in another process, holds the folder
+        [sys.executable, "-c", "import sys, time\nfrom jeugdkit.report.runner import run_lock\n"
+         f"with run_lock({str(out)!r}):\n    print('held', flush=True)\n"
+         "    sys.stdin.read()\n"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline() == "held\n"
+        info = json.loads((out / LOCK).read_text())
+        assert info["pid"] == holder.pid and info["started"]
         t = time.perf_counter()
         assert main(_report_args(tree, out, "--gemeente", code)) == 2
         assert time.perf_counter() - t < 10
+    finally:
+        holder.communicate("", timeout=30)
     line = _one_error_line(capsys.readouterr().err)
     assert line.startswith(f"jeugdkit report: the report folder {out.resolve()} is in use by "
-                           f"another run (pid {os.getpid()} on ")
-    assert holder["started"] in line and "--wait" in line
+                           f"another run (pid {holder.pid} on ")
+    assert info["started"] in line and "--wait" in line
     assert not (out / "2023").exists()  # the second run wrote nothing
     assert (out / LOCK).read_text() == ""  # released: the holder line is gone
+    with run_lock(out):  # and free again
+        pass
 
 
 def test_wait_waits_for_the_other_run(tmp_path):
@@ -205,8 +215,8 @@ def test_an_interrupted_swap_is_finished_or_undone_on_the_next_run(tmp_path):
     # cut between "old away" and "new in": the new one is complete, take it
     folder(period / ".0001.oud", "oud", True)
     folder(period / ".0001.bouw", "nieuw", True)
-    # cut while the new one was still being built, old already away (cannot happen in
-    # order, but a torn build never wins): the old one comes back
+    # the old one away and the new one not complete (a torn build never wins): the old one
+    # comes back
     folder(period / ".0002.oud", "oud", True)
     folder(period / ".0002.bouw", "half", False)
     # a half-built folder beside a complete one: removed, the complete one stays
