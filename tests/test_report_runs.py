@@ -189,7 +189,9 @@ def test_a_failed_forced_rerun_keeps_the_old_report_and_shows_the_failure(
     info = json.loads((failed / ".mislukt.json").read_text())
     assert "03_verdieping failed in cell 3: ValueError: kapot in 03" in info["fout"]
     assert str(failed / "notebooks" / "03_verdieping.ipynb") in info["fout"]
-    assert (failed / "notebooks" / "03_verdieping.ipynb").exists()
+    executed = nbformat.read(failed / "notebooks" / "03_verdieping.ipynb", as_version=4)
+    assert executed.metadata.papermill.output_path == str(failed / "notebooks" /
+                                                          "03_verdieping.ipynb")
     assert not (folder / ".mislukt.json").exists()
     assert sorted(p.name for p in (out / "2023").iterdir()) == sorted(
         ["data", "_werk", code, f".{code}.mislukt"])
@@ -201,6 +203,8 @@ def test_a_failed_forced_rerun_keeps_the_old_report_and_shows_the_failure(
     third = _run(tree, out, [code], force=True)
     assert [o.status for o in third.outcomes if o.job.kind == "gemeente"] == ["klaar"]
     assert not failed.exists() and _files(folder).keys() == before.keys()
+    for path in (folder / "notebooks").glob("*.ipynb"):  # no trace of the build folder
+        assert ".bouw" not in path.read_text(), path
     assert "mislukt" not in (out / "index.html").read_text()
 
 

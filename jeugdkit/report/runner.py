@@ -344,6 +344,18 @@ def _is_done(job: Job) -> bool:
         and (job.folder / str(info.get("rapport", ""))).is_file()
 
 
+def _moved(build: Path, folder: Path) -> None:
+    """Point the executed notebooks' papermill metadata (``output_path``) at ``folder``,
+    where they will be once ``build`` is moved there."""
+    import nbformat
+    for path in sorted((build / "notebooks").glob("*.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        meta = nb.metadata.get("papermill", {})
+        if str(meta.get("output_path", "")).startswith(str(build)):
+            meta["output_path"] = str(folder) + meta["output_path"][len(str(build)):]
+            _atomic_write(path, nbformat.writes(nb).encode("utf-8"))
+
+
 def _swap_in(new: Path, folder: Path) -> None:
     """Put the complete folder ``new`` in the place of ``folder``: the old one is renamed
     away, the new one renamed in, the old one deleted. Each step is one rename, so an
@@ -394,6 +406,7 @@ def _run_job(job: Job) -> Outcome:
              "naam": job.naam, "rapport": report.name,
              "run_timestamp": job.parameters.get("run_timestamp", "")},
             indent=1).encode())
+        _moved(build, job.folder)
         _swap_in(build, job.folder)
         shutil.rmtree(failed_dir(job.folder), ignore_errors=True)
         return Outcome(job, "klaar", seconds, job.folder / report.name)
@@ -403,6 +416,8 @@ def _run_job(job: Job) -> Outcome:
         message = str(exc) if isinstance(exc, ReportError) else \
             f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=4)}"
         message = message.replace(str(build), str(failed))
+        with contextlib.suppress(Exception):
+            _moved(build, failed)
         with contextlib.suppress(OSError):
             _atomic_write(build / FAILED, json.dumps(
                 {"key": job.key, "gemeente": job.gemeente, "naam": job.naam,
@@ -465,9 +480,14 @@ def _worker(job: Job, conn) -> None:
     The parent stops a worker with SIGTERM: the worker kills its kernels and exits."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, _stop_worker)
+    if hasattr(signal, "pthread_sigmask"):  # blocked by the parent while it started us
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, _SIGNALS)
     outcome = _run_job(job)
     conn.send(outcome)
     conn.close()
+
+
+_SIGNALS = {signal.SIGINT, signal.SIGTERM}
 
 
 def _stop_worker(signum, frame) -> None:
@@ -509,15 +529,21 @@ def _start(ctx, job: Job):
     receive, send = ctx.Pipe(duplex=False)
     process = ctx.Process(target=_worker, args=(job, send), daemon=True,
                           name=f"jeugdkit-{job.gemeente or 'data'}")
-    # the child inherits an ignored SIGINT, so a Ctrl-C while it starts up does not
-    # print a traceback; the parent's own handler is back a moment later
+    # The child inherits an ignored SIGINT, so that a Ctrl-C while it starts up does not
+    # print a traceback. On POSIX both signals are blocked meanwhile: one that comes now
+    # waits, and reaches the parent's handler (and the child's, once it is ready) after.
     main = threading.current_thread() is threading.main_thread()
+    mask = main and hasattr(signal, "pthread_sigmask")
+    if mask:
+        signal.pthread_sigmask(signal.SIG_BLOCK, _SIGNALS)
     handler = signal.signal(signal.SIGINT, signal.SIG_IGN) if main else None
     try:
         process.start()
     finally:
         if main:
             signal.signal(signal.SIGINT, handler)
+        if mask:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, _SIGNALS)
     send.close()
     return process, receive
 
