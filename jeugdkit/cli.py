@@ -52,31 +52,58 @@ def _reader(args):
 
 
 def cmd_inventory(args) -> int:
-    from jeugdkit.inventory import format_inventory, inventory_report
+    """Print the inventory; exit 2 when no dataset file is found, 1 when a file cannot be
+    read (the inventory is printed either way)."""
+    from jeugdkit.inventory import format_inventory, inventory_report, unreadable_files
     report = inventory_report(_reader(args))
+    if not any(entry["files"] for entry in report["datasets"].values()):
+        raise JeugdkitError(f"no file of any dataset found under {report['data_root']}: is "
+                            "this the data root (the folder holding Bevolking, "
+                            "GezondheidWelzijn, ...)?")
     if args.json:
         print(json.dumps(report, indent=2))
     else:
         print(format_inventory(report))
+    bad = unreadable_files(report)
+    if bad:
+        print(f"jeugdkit inventory: {len(bad)} file(s) could not be read: {', '.join(bad)}",
+              file=sys.stderr)
+        return 1
     return 0
 
 
 def cmd_cache(args) -> int:
+    """Convert every chosen file to the cache; exit 2 when there is nothing to convert, 1
+    when a file cannot be read (the others are converted)."""
     from tqdm import tqdm
     reader = _reader(args)
-    names = args.datasets or [spec.name for spec in reader.catalog]
+    known = [spec.name for spec in reader.catalog]
+    names = args.datasets or known
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise JeugdkitError(f"dataset(s) {', '.join(unknown)} not in the catalog; known: "
+                            f"{', '.join(known)}")
     todo = [(name, f) for name in names for f in reader.inventory[name].chosen.values()]
+    if not todo:
+        raise JeugdkitError(f"no file of {', '.join(names)} found under {reader.data_root}: "
+                            "nothing to cache (see `jeugdkit inventory`)")
+    failed = []
     for name, found in tqdm(todo, desc="cache", unit="file", file=sys.stderr):
         spec = reader.catalog[name]
-        reader.read(name, [v.key for v in spec.variables.values() if not v.is_wide],
-                    years=[found.year])
-        wide = any(v.is_wide for v in spec.variables.values())
-        for year in reader.classification_years(name, year=found.year) if wide else []:
-            reader.read(name, [v.key for v in spec.variables.values() if v.is_wide],
-                        years=[found.year], classification_year=year)
+        try:
+            reader.read(name, [v.key for v in spec.variables.values() if not v.is_wide],
+                        years=[found.year])
+            wide = any(v.is_wide for v in spec.variables.values())
+            for year in reader.classification_years(name, year=found.year) if wide else []:
+                reader.read(name, [v.key for v in spec.variables.values() if v.is_wide],
+                            years=[found.year], classification_year=year)
+        except JeugdkitError as exc:  # go on with the other files, fail at the end
+            failed.append(f"{found.path}: {exc}")
     rows = sum(r.rows for r in reader.log)
     print(f"cached {len(reader.log)} reads ({rows:,} rows) in {reader.cache_dir}")
-    return 0
+    for line in failed:
+        print(f"jeugdkit cache: not cached: {line}", file=sys.stderr)
+    return 1 if failed else 0
 
 
 def cmd_audit(args) -> int:
@@ -238,6 +265,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=int, default=None,
                    help="gemeenten in parallel (default: the number of cores)")
     p.add_argument("--force", action="store_true", help="redo reports that are done")
+    p.add_argument("--wait", action="store_true", help="when another run writes into --out, "
+                   "wait until it is done (default: stop at once with exit code 2)")
     p.add_argument("--run-timestamp", default=None, help="the one time written into the "
                    "reports and logs (default: now); fix it to regenerate identical files")
     p.set_defaults(func=_lazy("jeugdkit.report.runner", "cli_report"))
@@ -278,6 +307,13 @@ def main(argv: list[str] | None = None) -> int:
         return args.func(args)
     except JeugdkitError as exc:
         print(f"jeugdkit {args.command}: {exc}", file=sys.stderr)
+        return getattr(exc, "exit_code", 2)
+    except KeyboardInterrupt:
+        print(f"jeugdkit {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except OSError as exc:  # a read-only or full disk, a file where a folder should be
+        where = f": {exc.filename}" if exc.filename else ""
+        print(f"jeugdkit {args.command}: {exc.strerror or exc}{where}", file=sys.stderr)
         return 2
 
 

@@ -93,6 +93,12 @@ def _suggestions(spec, missing: list[str], columns: list[str]) -> list[dict]:
     return out
 
 
+def unreadable_files(report: dict) -> list[str]:
+    """Return the paths of the files whose header could not be read."""
+    return [f["path"] for entry in report["datasets"].values() for f in entry["files"]
+            if "error" in f]
+
+
 def _check(name: str, present: dict, missing: list, case: list, where: str) -> None:
     actual = present.get(name.lower())
     if actual is None:

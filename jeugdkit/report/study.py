@@ -14,6 +14,7 @@ per-gemeente notebooks, so no gemeente re-reads the microdata.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import json
@@ -42,6 +43,16 @@ PACKAGES = ("jeugdkit", "pandas", "numpy", "pyarrow", "pyreadstat", "scipy", "st
 WORKDIR = "_werk"
 """Name of the internal folders (intermediates, session snapshots): never export them."""
 
+BUILD_ENV = "JEUGDKIT_BUILD_DIR"
+"""Set by the report runner: the folder a gemeente's report is being built in, beside its
+final folder (see :func:`build_dir`); the runner swaps it in when it is complete."""
+
+
+def build_dir(folder: Path) -> Path:
+    """Return the folder in which ``folder`` is built: ``<parent>/.<name>.bouw``."""
+    folder = Path(folder)
+    return folder.parent / f".{folder.name}.bouw"
+
 
 def _env(value, name: str) -> str:
     value = "" if value is None else str(value).strip()
@@ -60,8 +71,13 @@ def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
 def _atomic_write(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
+    try:
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+    except BaseException:  # a full disk or an interrupt: leave no torn temporary file
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
 
 
 class Study:
@@ -112,8 +128,13 @@ class Study:
         return str(max(complete or years))
 
     def gemeente_dir(self, gemeente: str) -> Path:
-        """Return ``<report_dir>/<period>/<gemeente>``."""
-        return self.period_dir / self.code(gemeente)
+        """Return ``<report_dir>/<period>/<gemeente>``, or the folder the report runner is
+        building it in (``JEUGDKIT_BUILD_DIR``, ``<period>/.<gemeente>.bouw``)."""
+        final = self.period_dir / self.code(gemeente)
+        building = os.environ.get(BUILD_ENV, "").strip()
+        if building and Path(building).resolve() == build_dir(final).resolve():
+            return Path(building)
+        return final
 
     def export_dir(self, gemeente: str) -> Path:
         """Return the gemeente's export folder: only output-controlled files and their log."""
