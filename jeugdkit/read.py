@@ -664,13 +664,10 @@ class Reader:
                 or (self.on_bad_value == "raise"
                     and have.get(p.out, {}).get("stats", {}).get("invalid"))]
         reuse = [p.out for p in plans if p not in todo]
-        cached = None
-        if reuse:
-            try:
-                cached = _load_cache(cache_file, reuse, cached_meta, rows)
-            except _BadCache as bad:
-                _discard_cache(cache_file, found.path, str(bad))
-                have, todo, reuse = {}, plans, []
+        cached = _load_intact(cache_file, reuse, cached_meta, rows, found.path) if reuse \
+            else None
+        if reuse and cached is None:
+            have, todo, reuse = {}, plans, []
         new_columns, new_stats = (self._read_sav(found, meta, todo, str(found.path)) if todo
                                   else ({}, {}))
         frame = pd.DataFrame({p.out: new_columns[p.out] if p in todo else cached[p.out]
@@ -690,11 +687,8 @@ class Reader:
                 if others:
                     # carried forward only once proven intact, or a damaged column would be
                     # written again under its old digest
-                    try:
-                        kept = _load_cache(cache_file, others, cached_meta, rows)
-                    except _BadCache as bad:
-                        _discard_cache(cache_file, found.path, str(bad))
-                    else:
+                    kept = _load_intact(cache_file, others, cached_meta, rows, found.path)
+                    if kept is not None:
                         frame_all = pd.concat([frame, kept], axis=1)
                         columns_meta.update({c: have[c] for c in others})
                 _write_cache(cache_file, frame_all,
@@ -738,6 +732,15 @@ class Reader:
         if rows is not None and n and n != {rows}:
             raise ReadError(f"{found.path}: header says {rows} rows, read {n}; file truncated?")
         return columns, stats
+
+
+def _load_intact(cache_file: Path, columns: list[str], meta: dict, rows, source: Path):
+    """Return cached columns proven intact, or None once a bad entry is discarded (warned)."""
+    try:
+        return _load_cache(cache_file, columns, meta, rows)
+    except _BadCache as bad:
+        _discard_cache(cache_file, source, str(bad))
+        return None
 
 
 class _BadCache(Exception):

@@ -275,6 +275,16 @@ def read_again(root, cache) -> tuple[pd.DataFrame, Reader]:
     return reader.read("GBAHUISHOUDENSBUS", HH_COLUMNS), reader
 
 
+def assert_rebuilt(root, cache, cache_file, truth):
+    """Assert that a read warns about the bad cache entry, serves the truth and rebuilds it."""
+    with pytest.warns(CacheWarning, match=cache_file.name) as caught:
+        frame, reader = read_again(root, cache)
+    assert "GBAHUISHOUDENS2023BUSV1.sav" in str(caught[0].message)
+    pd.testing.assert_frame_equal(frame, truth)
+    assert reader.log[-1].cache == "miss"
+    return reader
+
+
 def test_cache_with_flipped_bytes_is_rebuilt_with_a_warning(cached):
     root, cache, cache_file, truth = cached
     data = bytearray(cache_file.read_bytes())
@@ -283,11 +293,7 @@ def test_cache_with_flipped_bytes_is_rebuilt_with_a_warning(cached):
     for i in range(middle, middle + 64):  # 64 flipped bytes inside the person keys
         data[i] ^= 0xFF
     cache_file.write_bytes(bytes(data))
-    with pytest.warns(CacheWarning, match=cache_file.name) as caught:
-        frame, reader = read_again(root, cache)
-    assert "GBAHUISHOUDENS2023BUSV1.sav" in str(caught[0].message)
-    pd.testing.assert_frame_equal(frame, truth)
-    assert reader.log[-1].cache == "miss"
+    assert_rebuilt(root, cache, cache_file, truth)
     frame, reader = read_again(root, cache)  # the rebuilt entry is a good one
     assert reader.log[-1].cache == "hit"
     pd.testing.assert_frame_equal(frame, truth)
@@ -368,8 +374,4 @@ def test_damaged_cache_file_gives_a_warning_and_is_rebuilt(cached, damage):
     else:
         data = bytearray(b"not a parquet file at all")
     cache_file.write_bytes(bytes(data))
-    with pytest.warns(CacheWarning, match=cache_file.name) as caught:
-        frame, reader = read_again(root, cache)
-    assert "GBAHUISHOUDENS2023BUSV1.sav" in str(caught[0].message)
-    pd.testing.assert_frame_equal(frame, truth)
-    assert reader.log[-1].cache == "miss"
+    assert_rebuilt(root, cache, cache_file, truth)
