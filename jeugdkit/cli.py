@@ -298,12 +298,13 @@ def main(argv: list[str] | None = None) -> int:
         args, rest = parser.parse_known_args(argv[:1])
         return cmd_synth(args, argv[1:])
     args = parser.parse_args(argv)
-    if getattr(args, "on_bad_value", None):
-        # the report's notebooks run in kernels of their own: they read it from here
-        os.environ["JEUGDKIT_ON_BAD_VALUE"] = args.on_bad_value
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
+    bad_value = os.environ.get("JEUGDKIT_ON_BAD_VALUE")
     try:
+        if getattr(args, "on_bad_value", None):
+            # the report's notebooks run in kernels of their own: they read it from here
+            os.environ["JEUGDKIT_ON_BAD_VALUE"] = args.on_bad_value
         return args.func(args)
     except JeugdkitError as exc:
         print(f"jeugdkit {args.command}: {exc}", file=sys.stderr)
@@ -315,6 +316,11 @@ def main(argv: list[str] | None = None) -> int:
         where = f": {exc.filename}" if exc.filename else ""
         print(f"jeugdkit {args.command}: {exc.strerror or exc}{where}", file=sys.stderr)
         return 2
+    finally:  # a caller in the same process (a notebook, a test) keeps its own setting
+        if bad_value is None:
+            os.environ.pop("JEUGDKIT_ON_BAD_VALUE", None)
+        else:
+            os.environ["JEUGDKIT_ON_BAD_VALUE"] = bad_value
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ with a 'niet berekenbaar' note naming the variable and file, on the console and 
 
 from __future__ import annotations
 
+import os
 import warnings
 from pathlib import Path
 
@@ -222,7 +223,7 @@ def test_bad_value_stops_with_the_remedy_and_missing_counts_it(bad_tree, tmp_pat
                                                                monkeypatch):
     from jeugdkit.cli import main
     tree, path = bad_tree
-    monkeypatch.delenv("JEUGDKIT_ON_BAD_VALUE", raising=False)
+    monkeypatch.setenv("JEUGDKIT_ON_BAD_VALUE", "raise")
     common = ["--data-root", str(tree / "ra"), "--period", PERIOD,
               "--cache-dir", str(tmp_path / "cache")]
     assert main(["population", *common, "--out", str(tmp_path / "a.parquet")]) == 2
@@ -237,8 +238,9 @@ def test_bad_value_stops_with_the_remedy_and_missing_counts_it(bad_tree, tmp_pat
     assert row[["eenheid", "stap", "behouden"]].values.tolist() == [
         ["trajecten", "records gelezen", 3]]
     assert path.name in row["reden"].iloc[0]
-    # the cache filled while reading them as missing does not hide them afterwards
-    monkeypatch.delenv("JEUGDKIT_ON_BAD_VALUE", raising=False)
+    # the cache filled while reading them as missing does not hide them afterwards (and the
+    # option set for one command is not left behind in the process)
+    assert os.environ["JEUGDKIT_ON_BAD_VALUE"] == "raise"
     assert main(["population", *common, "--out", str(tmp_path / "c.parquet")]) == 2
     # and the same from a settings file
     settings = tmp_path / "instellingen.toml"
