@@ -353,3 +353,22 @@ def test_release_blanks_gemeenten_whose_count_is_suppressed(tmp_path):
     log = json.loads((tmp_path / "log" / "results.json").read_text())
     assert log["results"]["oe_waargenomen"]["files"][0]["sdc"]["summary"]["suppressed"]
     assert (tmp_path / "oe.csv").exists() and (tmp_path / "funnel.png").exists()
+
+
+def test_a_share_is_blank_wherever_its_observed_count_is(tmp_path):
+    """effecten.csv's share times the gemeente's youths (released elsewhere) is its observed
+    count: where oe.csv blanks that count, the share must be blank too (on this tree gemeente
+    0041 showed its share beside a blank count)."""
+    import synthetic
+    from jeugdkit.deepdive.release import deep_dive, release_deep_dive
+    from jeugdkit.population import build_population
+    from jeugdkit.read import Reader
+    synthetic.generate(tmp_path, persons=5_000, gemeenten=8, years=(2019, 2024))
+    pop = build_population(Reader(tmp_path / "ra", cache_dir=tmp_path / "cache"), "2023")
+    released = release_deep_dive(deep_dive(pop, replicates=0), tmp_path / "uit", write=False)
+    observed = released["oe"].drop_duplicates("gemeentecode").set_index("gemeentecode")[
+        "waargenomen"]
+    share = released["effecten"].set_index("gemeentecode")["aandeel"]
+    blank = [c for c in share.index if pd.isna(observed.get(c))]
+    assert blank, "the tree should have a gemeente whose observed count is suppressed"
+    assert share[blank].isna().all(), share[blank]

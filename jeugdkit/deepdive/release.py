@@ -233,7 +233,8 @@ def release_deep_dive(dd: DeepDive, out, *, run=None, settings: Settings | None 
     # ---- gemeente effects
     if dd.effects is not None:
         try:
-            released.update(_release_effects(run, dd, scope, hier, pop_key, fits, total))
+            released.update(_release_effects(run, dd, scope, hier, pop_key, fits, total,
+                                             observed=released["oe"]))
         except DisclosureError as exc:
             # small gemeenten (a few youths with the outcome) block the fixed-effect tables;
             # the rest of the deep dive stands, and the report says why this part is absent
@@ -290,8 +291,12 @@ def _release_panel(run, pr: PanelResult) -> pd.DataFrame:
 
 
 def _release_effects(run, dd: DeepDive, scope: Scope, hier, pop_key: str, fits: list,
-                     total: str) -> dict[str, pd.DataFrame]:
-    """Release the gemeente means behind the effects and the LPM/logit parameter tables."""
+                     total: str, observed: pd.DataFrame | None = None
+                     ) -> dict[str, pd.DataFrame]:
+    """Release the gemeente means behind the effects and the LPM/logit parameter tables.
+
+    ``observed``: the released O/E table. A share times the gemeente's youths (released
+    elsewhere) is its observed count, so a share is blank wherever that count is."""
     eff = dd.effects
     mf = dd.frame
     person = eff.person_values
@@ -317,6 +322,10 @@ def _release_effects(run, dd: DeepDive, scope: Scope, hier, pop_key: str, fits: 
     out["aangepast"] = adj.reindex(codes).astype(float).to_numpy() - float(adj[NATIONAL])
     out["se_aangepast"] = t.loc[codes, "se_aangepast"].to_numpy()
     out["n"] = t.loc[codes, "n"].to_numpy()
+    if observed is not None:
+        o = observed.drop_duplicates("gemeentecode").set_index("gemeentecode")["waargenomen"]
+        blank = o.reindex(out["gemeentecode"]).isna().to_numpy()
+        out.loc[blank, "aandeel"] = np.nan
     hidden = out["aandeel"].isna() | out["aangepast"].isna()
     out.loc[hidden, ["ruw", "se_ruw", "aangepast", "se_aangepast"]] = np.nan
     spread = effect_spread(out[~hidden])
