@@ -450,8 +450,11 @@ class _Release:
         f = self.flags
         minor = self.age <= self.settings.analysis.minor_age_max
         older = self.age >= self.settings.analysis.jeugdreclassering_age_min
-        pop0 = f"jongeren-0-17-{self.label}" + (f"-wijk-{scope.gemeente}" if wijk else "")
-        pop12 = f"jongeren-12-22-{self.label}" + (f"-wijk-{scope.gemeente}" if wijk else "")
+        # the wijk tables count the same youths as the gemeente tables (wijken sit under their
+        # gemeente): one population, protected together, so a gemeente with one wijk never
+        # shows in its wijk row what its own row suppresses
+        pop0 = f"jongeren-0-17-{self.label}"
+        pop12 = f"jongeren-12-22-{self.label}"
         verblijf = f["jeugdhulp"] & f["jeugdhulp_met_verblijf"]
 
         def nested(outer, inner):

@@ -13,6 +13,7 @@ import pytest
 
 import synthetic
 from jeugdkit.cli import main
+from jeugdkit.errors import DisclosureError
 from jeugdkit.output import ExportSession
 from jeugdkit.output.union import audit_exports
 from jeugdkit.population import build_population
@@ -32,7 +33,7 @@ def outputs(tmp_path_factory):
     release_tables(pop, tmp / "alle", run=runs["alle"], figures=False)
     release_tables(pop, tmp / "gemeente", gemeente=code, groups=group, run=runs["gemeente"],
                    figures=False)
-    return tmp, runs, code
+    return tmp, runs, code, pop
 
 
 def _truth(runs, population, unit, cell):
@@ -49,14 +50,14 @@ POPULATION = "gebruik_totaal-2023"  # one population keeps the exact LPs quick
 
 
 def test_each_output_alone_passes(outputs):
-    tmp, _, _ = outputs
+    tmp, _, _, _ = outputs
     for name in ("alle", "gemeente"):
         bounds = audit_exports([tmp / name], populations=[POPULATION])
         assert len(bounds) > 20 and bool(bounds["ok"].all()), bounds[~bounds["ok"]].head()
 
 
 def test_every_interval_over_the_union_holds_the_true_count(outputs):
-    tmp, runs, code = outputs
+    tmp, runs, code, _ = outputs
     bounds = audit_exports([tmp / "alle", tmp / "gemeente"])
     checked = 0
     for row in bounds.itertuples(index=False):
@@ -73,7 +74,7 @@ def test_every_interval_over_the_union_holds_the_true_count(outputs):
 def test_a_folder_made_unsafe_on_purpose_is_caught(outputs, tmp_path, capsys):
     """The negative control: in a copy of the checked table, publish every suppressed cell
     but one primary (as a careless second export would), and audit the copy."""
-    tmp, runs, _ = outputs
+    tmp, runs, _, _ = outputs
     leaky = tmp_path / "lek"
     shutil.copytree(tmp / "alle", leaky)
     path = leaky / "log" / "gebruik_totaal.csv"
@@ -99,7 +100,7 @@ def test_a_folder_made_unsafe_on_purpose_is_caught(outputs, tmp_path, capsys):
 
 
 def test_cli_exit_codes(outputs, tmp_path, capsys):
-    tmp, _, _ = outputs
+    tmp, _, _, _ = outputs
     assert main(["audit", str(tmp / "alle"), "--population", POPULATION,
                  "--csv", str(tmp_path / "cellen.csv")]) == 0
     assert "No suppressed cell can be narrowed" in capsys.readouterr().out
@@ -108,3 +109,35 @@ def test_cli_exit_codes(outputs, tmp_path, capsys):
     (tmp_path / "leeg").mkdir()
     assert main(["audit", str(tmp_path / "leeg")]) == 2
     assert "no export log" in capsys.readouterr().err
+
+
+def test_a_gemeente_with_one_wijk_shows_in_its_wijk_row_what_its_own_row_shows(outputs,
+                                                                                tmp_path):
+    """Wijken count the same youths as their gemeente: one population, protected together.
+    (Apart, 2 of the 5 one-wijk gemeenten of this tree showed in their wijk row a count their
+    own row suppressed.)"""
+    tmp, _, _, pop = outputs
+    per = pop.frame.groupby("gemeentecode", observed=True)["wijkcode"].nunique()
+    ref = pd.read_csv(tmp / "gemeenten.csv", dtype=str)
+    columns = ("jongeren_0_17", "jeugdhulp_0_17", "met_verblijf_0_17", "jeugdbescherming_0_17",
+               "jb_met_verblijf_0_17", "jongeren_12_22", "jeugdreclassering_12_22")
+    checked = 0
+    for code in per[per == 1].index.astype(str):
+        try:
+            released = release_tables(pop, tmp_path / code, gemeente=code, figures=False,
+                                      groups=comparison_group(ref, code))
+        except DisclosureError as exc:
+            # the smallest gemeenten of this tiny tree hit a known limit of the solver
+            # (a stroom cell it cannot protect); the period release replaces it
+            assert "cannot be protected" in str(exc)
+            continue
+        own = released["indicators"].set_index("gemeentecode").loc[code]
+        wijk = released["indicators_wijk"].set_index("wijkcode").iloc[0]
+        for column in columns:
+            assert pd.isna(own[column]) == pd.isna(wijk[column]), (code, column)
+            if not pd.isna(own[column]):
+                assert own[column] == wijk[column], (code, column)
+        checked += 1
+        if checked == 4:
+            break
+    assert checked == 4
