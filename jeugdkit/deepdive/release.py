@@ -197,6 +197,12 @@ def release_deep_dive(dd: DeepDive, out, *, run=None, settings: Settings | None 
     for level in LEVELS.values():
         sub = oe[(oe["niveau"] == level) & ~oe["gemeentecode"].isin([NATIONAL, GROUP])]
         sub = sub.assign(waargenomen=sub["waargenomen"].astype("Float64"))
+        if int((sub["waargenomen"].notna() & sub["verwacht"].notna()).sum()) < 2:
+            # output control blanked (nearly) every observed count: no funnel to draw
+            dd.notes.setdefault("funnel", run.leave_out(
+                f"funnel ({level})", "minder dan twee gemeenten met een vrijgegeven "
+                "waargenomen en verwacht aantal", kind="niet vrijgegeven door outputcontrole"))
+            continue
         # limit curves may not have more points than the figure's source table has cells
         cells = len(run.outputs[f"oe_verwacht_{level}"].content)
         fun = funnel(sub.astype({"waargenomen": float}), settings=settings,
@@ -216,9 +222,10 @@ def release_deep_dive(dd: DeepDive, out, *, run=None, settings: Settings | None 
         signal = fun.table.set_index("gemeentecode")["signaal"]
         m = oe["niveau"] == level
         oe.loc[m, "signaal"] = oe.loc[m, "gemeentecode"].map(signal).fillna("").to_numpy()
-    oe["signaal"] = oe["signaal"].fillna("")
+    oe["signaal"] = oe["signaal"].fillna("") if "signaal" in oe else ""
     released["oe"] = oe[OE_COLUMNS]
-    released["funnel_tabel"] = pd.concat(funnel_parts, ignore_index=True)
+    if funnel_parts:
+        released["funnel_tabel"] = pd.concat(funnel_parts, ignore_index=True)
 
     # ---- the models behind the expected counts
     fits = []
