@@ -507,8 +507,7 @@ def _jeugd(run: _Run, youth: pd.DataFrame, fates: pd.DataFrame, years: list[int]
             continue
         # without its (assumed) maatregel or dates a dataset says nothing: every youth would
         # look like one without a maatregel, so the flag is unknown, not false
-        gaps = [g for g in run.reader.gaps.values() if g["dataset"] == dataset
-                and g["catalogus"] in ("maatregel", "begin", "eind")]
+        gaps = run.reader.lacks(dataset, "maatregel", "begin", "eind")
         if gaps:
             run.missing_sources.append(dataset)
             run.messages.append(
@@ -563,17 +562,17 @@ def build_population(reader, period: str | Period, classification_year: int | No
     # values the contract does not allow, read as missing (on_bad_value="missing"): counted
     # where their records enter, so the reconciliation shows them
     invalid = []
+    chains = {row["eenheid"] for row in run.rec.rows}
     for r in reader.log[log_start:]:
         for column, stats in r.columns.items():
             if stats.get("invalid"):
                 invalid.append({"dataset": r.dataset, "bestand": Path(r.path).name,
                                 "variabele": column, "records": int(stats["invalid"])})
                 eenheid = EENHEID.get(r.dataset)
-                step = ("records gelezen" if eenheid in {e["eenheid"] for e in run.rec.rows}
-                        else "achtergrond koppelen")
-                run.rec.flag(eenheid if step == "records gelezen" else "personen", step,
-                             f"ongeldige waarde gelezen als ontbrekend: {r.dataset} {column} "
-                             f"({Path(r.path).name})", stats["invalid"])
+                chain, step = ((eenheid, "records gelezen") if eenheid in chains
+                               else ("personen", "achtergrond koppelen"))
+                run.rec.flag(chain, step, f"ongeldige waarde gelezen als ontbrekend: "
+                             f"{r.dataset} {column} ({Path(r.path).name})", stats["invalid"])
     notes = {"period": period.label, "peildatum": str(period.peildatum.date()),
              "einde": str(period.einde.date()), "classification_year": C,
              "income_year": period.income_year, "education_year": period.education_year,

@@ -717,8 +717,7 @@ def release_trajectories(pop, history: History, out, *, scope: Scope | None = No
         released["overgangen"] = _add_pct(o, {"pct": ("teller", "noemer")})
     except NotComputableError as exc:
         r.notes.append(run.leave_out("overgangen", str(exc)))
-        released["overgangen"] = pd.DataFrame({"gemeentecode": [""],
-                                               "opmerking": [f"niet berekenbaar: {exc}"]})
+        released["overgangen"] = _not_computable(str(exc))
 
     # ---- overlap with jeugdbescherming and jeugdreclassering
     ol_specs, ol_names = [], []

@@ -55,6 +55,14 @@ class DeepDive:
     gemeente: str | None = None
     groups: dict | None = None
     notes: dict = field(default_factory=dict)
+    left_out: dict = field(default_factory=dict)
+    """Parts not made: {part: (kind, reason)}, for the export log (``leave_out``)."""
+
+    def leave_out(self, part: str, kind: str, reason: str, label: str | None = None) -> None:
+        """Leave a part out: a Dutch note for the report (``notes``) and an entry for the
+        export log (``left_out``, written by ``release_deep_dive``)."""
+        self.notes[part] = f"{label or part} {kind}: {reason}"
+        self.left_out[part] = (kind, reason)
 
 
 def deep_dive(pop, *, gemeente: str | None = None, groups: dict | None = None,
@@ -81,32 +89,30 @@ def deep_dive(pop, *, gemeente: str | None = None, groups: dict | None = None,
                      & ~oe.table["gemeentecode"].isin([NATIONAL, GROUP])]
         funnels[level] = funnel(t, settings=settings)
     eff = gemeente_effects(mf, cluster=cluster, settings=settings) if effects else None
+    dd = DeepDive(str(pop.period.label), mf, oe, funnels, eff, None, None,
+                  None if gemeente is None else str(gemeente).zfill(4), groups)
     # what the data cannot give is left out with the reason; the rest of the deep dive stands
-    notes = {}
-    dec = None
     if gemeente is not None:
-        code = str(gemeente).zfill(4)
         codes = next(iter(groups.values())) if groups else None
-        if codes is not None and not {str(c).zfill(4) for c in codes} - {code}:
+        if codes is not None and not {str(c).zfill(4) for c in codes} - {dd.gemeente}:
             # alone in its class (a real classification can leave one gemeente so): the
             # decomposition compares with the rest of the country and says so
-            notes["vergelijking"] = (f"de vergelijkingsgroep ({next(iter(groups))}) bevat "
-                                     f"alleen {code}: de decompositie vergelijkt met de rest "
-                                     "van Nederland")
+            dd.notes["vergelijking"] = (f"de vergelijkingsgroep ({next(iter(groups))}) bevat "
+                                        f"alleen {dd.gemeente}: de decompositie vergelijkt met "
+                                        "de rest van Nederland")
             codes = None
         try:
-            dec = decompose(mf, gemeente, comparison=codes, replicates=replicates,
-                            cluster=cluster, seed=seed, settings=settings)
+            dd.decomposition = decompose(mf, gemeente, comparison=codes, replicates=replicates,
+                                         cluster=cluster, seed=seed, settings=settings)
         except JeugdkitError as exc:
-            notes["decompositie"] = f"decompositie niet berekenbaar: {exc}"
-    pres = None
+            dd.leave_out("decompositie", "niet berekenbaar", str(exc))
     if panel is not None:
         try:
-            pres = wijkteam_panel(panel, lag=lag, weighted=panel_weighted, settings=settings)
+            dd.panel = wijkteam_panel(panel, lag=lag, weighted=panel_weighted,
+                                      settings=settings)
         except JeugdkitError as exc:  # e.g. one year of data: no lag to relate
-            notes["panel"] = f"panel niet berekenbaar: {exc}"
-    return DeepDive(str(pop.period.label), mf, oe, funnels, eff, dec, pres,
-                    None if gemeente is None else str(gemeente).zfill(4), groups, notes)
+            dd.leave_out("panel", "niet berekenbaar", str(exc))
+    return dd
 
 
 def _pick(table: pd.DataFrame, column: str, **codes) -> pd.Series:
@@ -245,8 +251,8 @@ def release_deep_dive(dd: DeepDive, out, *, run=None, settings: Settings | None 
         except DisclosureError as exc:
             # small gemeenten (a few youths with the outcome) block the fixed-effect tables;
             # the rest of the deep dive stands, and the report says why this part is absent
-            dd.notes["effecten"] = (f"gemeente-effecten niet vrijgegeven door outputcontrole: "
-                                    f"{exc}")
+            dd.leave_out("effecten", "niet vrijgegeven door outputcontrole", str(exc),
+                         label="gemeente-effecten")
     released["modelfit"] = pd.DataFrame(fits)
 
     # ---- decomposition and panel: like the effects, optional when output control blocks them
@@ -255,19 +261,15 @@ def release_deep_dive(dd: DeepDive, out, *, run=None, settings: Settings | None 
             released["decompositie"], released["decompositie_lpm"] = _release_decomposition(
                 run, dd, pop_key)
         except DisclosureError as exc:
-            dd.notes["decompositie"] = (f"decompositie niet vrijgegeven door outputcontrole: "
-                                        f"{exc}")
+            dd.leave_out("decompositie", "niet vrijgegeven door outputcontrole", str(exc))
     if dd.panel is not None:
         try:
             released["panel"] = _release_panel(run, dd.panel)
         except DisclosureError as exc:
-            dd.notes["panel"] = f"panel niet vrijgegeven door outputcontrole: {exc}"
+            dd.leave_out("panel", "niet vrijgegeven door outputcontrole", str(exc))
 
-    for part in ("effecten", "decompositie", "panel"):
-        if part in dd.notes:  # in the export log too, not only in the report's text
-            kind, _, reason = dd.notes[part].partition(": ")
-            run.leave_out(part, reason, kind=kind.removeprefix(f"{part} ")
-                          .removeprefix("gemeente-effecten "))
+    for part, (kind, reason) in dd.left_out.items():  # in the export log, not only the text
+        run.leave_out(part, reason, kind=kind)
     released = run.release_assembled(
         released, since=before, how="O/E and intervals from the released O counts and E "
         "statistics; effects, spread and decomposition from the released models")

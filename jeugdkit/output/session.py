@@ -760,27 +760,23 @@ class ExportSession:
                 raise DisclosureError(
                     f"export {folder}: {name!r} is not the content of a logged output of that "
                     "name; release it (release_derived / release_assembled) before exporting")
-        self.write(folder / "log")
-        keep = {}
-        for out in self.outputs.values():
-            if out.uid in frames or out.type == "figure":
-                fname, data = _file_of(out)
-                keep[fname] = data
-        for fname, data in keep.items():
-            path = folder / fname
-            if not path.is_file() or path.read_bytes() != data:
-                path.write_bytes(data)
-        session_files = {_file_of(o)[0]: _file_of(o)[1] for o in self.outputs.values()}
+        log = self.write(folder / "log")
+        # write() rendered every output once: the export copies its bytes from the log
+        logged = {f["name"]: f["sha256"] for o in self.outputs.values() for f in o.files}
+        keep = {o.files[0]["name"] for o in self.outputs.values()
+                if o.uid in frames or o.type == "figure"}
         foreign = []
         for path in sorted(p for p in folder.iterdir() if p.is_file()):
-            if path.name in keep:
-                continue
-            if session_files.get(path.name) == path.read_bytes():
-                continue  # released earlier in this session (an earlier chapter)
-            if path.name in previous or path.name in session_files:
+            same = path.name in logged and _sha256(path) == logged[path.name]
+            if same:
+                continue  # written now or released earlier in this session (an earlier chapter)
+            if path.name in previous or path.name in logged:
                 path.unlink()  # left by an earlier run of the kit: not in this log
             else:
                 foreign.append(path.name)
+        for fname in keep:
+            if not (folder / fname).is_file():
+                (folder / fname).write_bytes((log / fname).read_bytes())
         if foreign:
             warnings.warn(f"export {folder}: {foreign} are not in the export log; remove them "
                           "before handing the folder on", stacklevel=2)
@@ -894,6 +890,10 @@ def _file_of(out: Output) -> tuple[str, bytes]:
     if out.type == "regression":
         content = content.reset_index()
     return f"{out.uid}.csv", _csv_bytes(content)
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def _logged_files(log_folder: Path) -> set[str]:

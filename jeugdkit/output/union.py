@@ -84,13 +84,8 @@ def load_tables(logs) -> list[pd.DataFrame]:
 
 
 def _expand(frame: pd.DataFrame, composition: dict) -> pd.DataFrame:
-    """Return the table with every composite code renamed after its members, and the members of
-    a composite leaf added as unknown leaves under it."""
-    if not composition:
-        return frame
-    attrs = frame.attrs
-    frame = frame.copy()
-    frame.attrs.update(attrs)
+    """Return the table (changed in place: it was just read) with every composite code renamed
+    after its members, and the members of a composite leaf added as unknown leaves under it."""
     hier = frame.attrs["hierarchies"]
     codes = frame.attrs["codes"]
     for dim, parts in composition.items():
