@@ -37,6 +37,27 @@ def synthetic_default_tree() -> Path:
     return synthetic_default()
 
 
+LEDGER_ENV = "JEUGDKIT_LEDGER"
+"""The period ledger root (jeugdkit.output.period): every module and every test gets its own,
+so that no test's outputs are protected against another's (nor written into the repository)."""
+os.environ[LEDGER_ENV] = tempfile.mkdtemp(prefix="jeugdkit-ledger-")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _module_ledger(tmp_path_factory):
+    """A fresh period ledger root for each test module (its module-scoped fixtures too)."""
+    before = os.environ.get(LEDGER_ENV)
+    os.environ[LEDGER_ENV] = str(tmp_path_factory.mktemp("ledger"))
+    yield
+    os.environ[LEDGER_ENV] = before
+
+
+@pytest.fixture(autouse=True)
+def _test_ledger(tmp_path_factory, monkeypatch):
+    """A fresh period ledger root for each test."""
+    monkeypatch.setenv(LEDGER_ENV, str(tmp_path_factory.mktemp("ledger")))
+
+
 def pytest_collection_finish(session):
     if not any(item.nodeid.endswith(".ipynb") or ".ipynb::" in item.nodeid
                for item in session.items):
@@ -46,6 +67,7 @@ def pytest_collection_finish(session):
     os.environ["JEUGDKIT_CACHE_DIR"] = str(root / "cache")
     os.environ["JEUGDKIT_REPORT_DIR"] = str(root / "rapporten")
     os.environ["JEUGDKIT_GEMEENTE"] = NOTEBOOK_GEMEENTE
+    os.environ[LEDGER_ENV] = str(root / "jeugdkit-ledger")  # the notebooks' own
     for name in ("JEUGDKIT_PERIOD", "JEUGDKIT_CATALOG", "JEUGDKIT_SETTINGS"):
         os.environ.pop(name, None)
 

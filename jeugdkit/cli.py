@@ -142,7 +142,8 @@ def cmd_demo(args) -> int:
         truth = json.loads((out / "truth.json").read_text(encoding="utf-8"))
         gemeente = truth["jeugdhulp"]["outliers"]["high"][0]
     summary = run_reports(out / "ra", args.period, gemeenten=[gemeente], out=out / "rapporten",
-                          cache_dir=args.cache_dir or out / "cache", force=args.force)
+                          cache_dir=args.cache_dir or out / "cache", force=args.force,
+                          ledger=out / "jeugdkit-ledger")
     if summary.failed:
         for o in summary.failed:
             print(f"mislukt: {o.message}", file=sys.stderr)
@@ -169,6 +170,13 @@ def _add_analysis_options(p, gemeente_help: str) -> None:
                    "data root's parent folder)")
     p.add_argument("--settings", help="settings TOML (default: JEUGDKIT_SETTINGS)")
     p.add_argument("--out", required=True, help="output folder")
+    _add_ledger_option(p)
+
+
+def _add_ledger_option(p) -> None:
+    p.add_argument("--ledger", default=None, help="period ledger folder: the run is protected "
+                   "against everything released for the period before and registered in it "
+                   "(default: JEUGDKIT_LEDGER or ./jeugdkit-ledger; 'none': this run alone)")
 
 
 def _lazy(module: str, function: str):
@@ -248,6 +256,16 @@ def build_parser() -> argparse.ArgumentParser:
     _add_analysis_options(p, "gemeentecode (4 digits) to compare")
     p.set_defaults(func=_lazy("jeugdkit.trajectories", "cli_trajecten"))
 
+    p = sub.add_parser("release", help="the national set of a period (tables and trajectory "
+                       "indicators of every gemeente), protected once into the period ledger "
+                       "that every later output of the period is protected against")
+    _add_data_options(p)
+    p.add_argument("--period", required=True, help="2023, 2023H1 or 2023H2")
+    p.add_argument("--settings", help="settings TOML (default: JEUGDKIT_SETTINGS)")
+    p.add_argument("--out", required=True, help="output folder")
+    _add_ledger_option(p)
+    p.set_defaults(func=_lazy("jeugdkit.release", "cli_release"))
+
     p = sub.add_parser("report", help="run the notebooks and write the HTML report of one "
                        "gemeente or all gemeenten of a period (with the output-controlled "
                        "export beside it)")
@@ -269,6 +287,7 @@ def build_parser() -> argparse.ArgumentParser:
                    "wait until it is done (default: stop at once with exit code 2)")
     p.add_argument("--run-timestamp", default=None, help="the one time written into the "
                    "reports and logs (default: now); fix it to regenerate identical files")
+    _add_ledger_option(p)
     p.set_defaults(func=_lazy("jeugdkit.report.runner", "cli_report"))
 
     p = sub.add_parser("synth", help="write a synthetic RA tree (see `jeugdkit synth --help`)",

@@ -547,7 +547,8 @@ def release_tables(pop, out, *, scope: Scope | None = None, groups: dict | None 
                    gemeente: str | None = None, unit: str | None = None,
                    settings: Settings | None = None, run_name: str | None = None,
                    wijken: bool = True, figures: bool = True,
-                   run_timestamp: str | None = None, run=None) -> dict[str, pd.DataFrame]:
+                   run_timestamp: str | None = None, run=None,
+                   ledger=None) -> dict[str, pd.DataFrame]:
     """Release the trap-1 indicators and standard tables through one ExportSession.
 
     ``scope`` (or ``gemeente`` and ``groups``, see :class:`jeugdkit.scope.Scope`): which
@@ -563,6 +564,8 @@ def release_tables(pop, out, *, scope: Scope | None = None, groups: dict | None 
     denominator is. Returns the frames by file name (without ``.csv``). ``run``: an
     ExportSession to add to (a report's one session, so that later releases are protected
     together with these counts); the log written then covers the whole run so far.
+    ``ledger``: the period ledger a new session protects against and registers in (see
+    :mod:`jeugdkit.output.period`); ignored with ``run``.
     """
     from jeugdkit.output import ExportSession
     settings = settings or DEFAULT
@@ -570,7 +573,7 @@ def release_tables(pop, out, *, scope: Scope | None = None, groups: dict | None 
     total = settings.output_control.total_label
     unknown = settings.analysis.unknown_label
     run = run or ExportSession(run_name or f"tables-{pop.period.label}", settings=settings,
-                               run_timestamp=run_timestamp)
+                               run_timestamp=run_timestamp, ledger=ledger)
     run.declare_composition(scope.composition(pop.frame["gemeentecode"].astype(str).unique()))
     before = set(run.outputs)
     rel = _Release(pop, run, scope, settings)
@@ -810,11 +813,29 @@ def cli_tables(args) -> int:
     reader = reader_from_args(args, settings)
     scope = scope_from_args(args, reader.data_root, settings)
     pop = build_population(reader, args.period, settings=settings)
-    released = release_tables(pop, args.out, scope=scope, unit=args.unit, settings=settings)
+    ledger = ledger_from_args(args, pop.period.label)
+    released = release_tables(pop, args.out, scope=scope, unit=args.unit, settings=settings,
+                              ledger=ledger)
     for name, frame in released.items():
         print(f"wrote {Path(args.out) / (name + '.csv')} ({len(frame)} rows)")
     print(f"export log in {Path(args.out) / 'log'} (keep it in the RA for the checker)")
     return 0
+
+
+def ledger_from_args(args, period):
+    """Return the period ledger of a CLI run (``--ledger``, JEUGDKIT_LEDGER or the default
+    ``./jeugdkit-ledger``; ``none``: this run alone, with a warning); say which on stderr."""
+    from jeugdkit.output.period import PeriodLedger
+    ledger = PeriodLedger.resolve(getattr(args, "ledger", None), period)
+    if ledger is None:
+        print("warning: no period ledger (--ledger none): this run is protected on its own; "
+              "an output checker judges it together with every other output of the period",
+              file=sys.stderr)
+    else:
+        info = ledger.summary()
+        print(f"period ledger: {ledger.folder} ({info['outputs']} tables of {info['runs']} "
+              "runs so far)", file=sys.stderr)
+    return ledger
 
 
 def scope_from_args(args, data_root, settings: Settings | None = None) -> Scope:

@@ -550,7 +550,8 @@ def _frame(columns: dict, rows) -> pd.DataFrame:
 
 def release_trajectories(pop, history: History, out, *, scope: Scope | None = None,
                          settings: Settings | None = None, run_name: str | None = None,
-                         spiegel: bool = True, run=None) -> dict[str, pd.DataFrame]:
+                         spiegel: bool = True, run=None, ledger=None,
+                         run_timestamp: str | None = None) -> dict[str, pd.DataFrame]:
     """Release every trajectory indicator through one ExportSession; return the tables.
 
     Writes ``uitval.csv``, ``herhaald_beroep.csv``, ``duur.csv``, ``overgangen.csv``,
@@ -558,14 +559,16 @@ def release_trajectories(pop, history: History, out, *, scope: Scope | None = No
     ``out/log``. Counts are empty when suppressed; a percentage is empty when its numerator or
     denominator is. An indicator that needs absent year files is reported in the table's
     ``opmerking`` column (and on stderr by the CLI), never silently left out. ``run``: an
-    ExportSession to add to (see :func:`jeugdkit.tables.release_tables`).
+    ExportSession to add to (see :func:`jeugdkit.tables.release_tables`). ``ledger``: the
+    period ledger of a new session (see :mod:`jeugdkit.output.period`).
     """
     from jeugdkit.output import ExportSession
     settings = settings or DEFAULT
     scope = scope or Scope()
     a = settings.analysis
     label = pop.period.label
-    run = run or ExportSession(run_name or f"trajecten-{label}", settings=settings)
+    run = run or ExportSession(run_name or f"trajecten-{label}", settings=settings,
+                               ledger=ledger, run_timestamp=run_timestamp)
     run.declare_composition(scope.composition(pop.frame["gemeentecode"].astype(str).unique()))
     before = set(run.outputs)
     r = _Release(run, scope, settings, label)
@@ -856,14 +859,15 @@ def cli_trajecten(args) -> int:
 
     from jeugdkit.population import build_population
     from jeugdkit.read import reader_from_args
-    from jeugdkit.tables import scope_from_args
+    from jeugdkit.tables import ledger_from_args, scope_from_args
     settings = Settings.load(getattr(args, "settings", None))
     reader = reader_from_args(args, settings)
     # --gemeente alone compares with its stedelijkheid group, as `jeugdkit tables` does
     scope = scope_from_args(args, reader.data_root, settings)
     pop = build_population(reader, args.period, settings=settings)
     history = build_history(reader, pop.period, settings)
-    released = release_trajectories(pop, history, args.out, scope=scope, settings=settings)
+    released = release_trajectories(pop, history, args.out, scope=scope, settings=settings,
+                                    ledger=ledger_from_args(args, pop.period.label))
     notes = released.pop("_notes")["note"].tolist()
     for name, frame in released.items():
         print(f"wrote {Path(args.out) / (name + '.csv')} ({len(frame)} rows)")

@@ -132,7 +132,7 @@ def _with_odds(params: pd.DataFrame) -> pd.DataFrame:
 
 
 def release_deep_dive(dd: DeepDive, out, *, run=None, settings: Settings | None = None,
-                      write: bool = True) -> dict[str, pd.DataFrame]:
+                      write: bool = True, ledger=None) -> dict[str, pd.DataFrame]:
     """Release the deep dive through output control; write the files; return them.
 
     Writes ``oe.csv`` (gemeentecode, niveau, waargenomen, verwacht, ratio, ondergrens,
@@ -142,7 +142,7 @@ def release_deep_dive(dd: DeepDive, out, *, run=None, settings: Settings | None 
     ``decompositie.csv`` and ``decompositie_lpm.csv`` (with a gemeente), ``panel.csv``
     (with a panel), and the export log in ``<out>/log``. ``run``: an ExportSession to add
     to (e.g. the one that released the trap-1 tables, so their counts are protected
-    together); by default a new one.
+    together); by default a new one, protected against the period ``ledger`` if given.
 
     O (youths with the outcome per gemeente) is released as a frequency table over the same
     population and unit as trap 1's indicator counts (``jongeren-0-17-<period>`` for the
@@ -154,7 +154,7 @@ def release_deep_dive(dd: DeepDive, out, *, run=None, settings: Settings | None 
     settings = settings or DEFAULT
     total = settings.output_control.total_label
     label = dd.period
-    run = run or ExportSession(f"deepdive-{label}", settings=settings)
+    run = run or ExportSession(f"deepdive-{label}", settings=settings, ledger=ledger)
     before = set(run.outputs)
     mf = dd.frame
     a0, a1 = mf.ages
@@ -395,7 +395,7 @@ def cli_deepdive(args) -> int:
     from jeugdkit.deepdive.panel import build_panel
     from jeugdkit.population import build_population
     from jeugdkit.read import reader_from_args
-    from jeugdkit.tables import scope_from_args
+    from jeugdkit.tables import ledger_from_args, scope_from_args
     settings = Settings.load(getattr(args, "settings", None))
     reader = reader_from_args(args, settings)
     # --gemeente alone compares with its stedelijkheid group, as `jeugdkit tables` does
@@ -418,7 +418,8 @@ def cli_deepdive(args) -> int:
     dd = deep_dive(pop, gemeente=args.gemeente, groups=groups, outcome=args.outcome,
                    ages=ages, cluster=args.cluster, replicates=args.replicates, panel=panel,
                    lag=args.lag, settings=settings)
-    released = release_deep_dive(dd, args.out, settings=settings)
+    released = release_deep_dive(dd, args.out, settings=settings,
+                                 ledger=ledger_from_args(args, pop.period.label))
     out = Path(args.out)
     for name, frame in released.items():
         print(f"wrote {out / (name + '.csv')} ({len(frame)} rows)")

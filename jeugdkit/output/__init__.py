@@ -10,7 +10,8 @@ See docs/output-control.md.
 from jeugdkit.output.audit import audit_tables, feasible_intervals
 from jeugdkit.output.keys import check_no_person_keys, find_person_keys
 from jeugdkit.output.models import model_checks
+from jeugdkit.output.period import PeriodLedger
 from jeugdkit.output.session import ExportSession, Output
 
-__all__ = ["ExportSession", "Output", "audit_tables", "feasible_intervals",
+__all__ = ["ExportSession", "Output", "PeriodLedger", "audit_tables", "feasible_intervals",
            "check_no_person_keys", "find_person_keys", "model_checks"]

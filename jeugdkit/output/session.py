@@ -14,6 +14,7 @@ Example::
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import io
@@ -32,7 +33,15 @@ from jeugdkit import __version__
 from jeugdkit.errors import DisclosureError, JeugdkitError
 from jeugdkit.output.hypercube import TableGeom
 from jeugdkit.output.keys import check_no_person_keys
-from jeugdkit.output.structure import DimTree, canonical_key, cell_codes, equations, full_array
+from jeugdkit.output.period import PeriodLedger, register_entry
+from jeugdkit.output.structure import (
+    DimTree,
+    canonical_key,
+    cell_codes,
+    composite_code,
+    equations,
+    full_array,
+)
 from jeugdkit.output.suppression import HIDDEN, PRIMARY, SECONDARY, STRUCTURAL, Ledger
 from jeugdkit.settings import OutputControl, Settings
 
@@ -122,10 +131,14 @@ class ExportSession:
     run_timestamp:
         The one wall-clock time in the log (kept apart from the compared content). Defaults
         to now; pass a fixed string for reproducible logs.
+    ledger:
+        A :class:`~jeugdkit.output.period.PeriodLedger` (or its folder): protect every table
+        together with everything released for the period before, by any run, and register
+        it there. Without one, the run is protected on its own.
     """
 
     def __init__(self, name: str = "run", settings: Settings | OutputControl | None = None,
-                 run_timestamp: str | None = None):
+                 run_timestamp: str | None = None, ledger=None):
         if isinstance(settings, Settings):
             settings = settings.output_control
         self.name = name
@@ -134,6 +147,12 @@ class ExportSession:
             timespec="seconds")
         self.outputs: dict[str, Output] = {}
         self._ledgers: dict[tuple[str, str], Ledger] = {}
+        if ledger is not None and not isinstance(ledger, PeriodLedger):
+            ledger = PeriodLedger(ledger)
+        self.period_ledger: PeriodLedger | None = ledger
+        self._ledger_version: int | None = None
+        self._own: dict[tuple[str, str], set[int]] = {}
+        """Ledger cells of this run's tables (the audit of a run covers these)."""
         self.composition: dict[str, dict[str, list[str]]] = {}
         """Codes that stand for several units' codes (a comparison group, the rest of the
         country), per dimension (``declare_composition``): recorded with every table."""
@@ -142,6 +161,43 @@ class ExportSession:
         self.provenance: dict = {}
         """What the run rests on (parameters, input files with checksums, package versions,
         catalog): written into the log for the checker (see ``Study.provenance``)."""
+
+    # -- the period ledger -----------------------------------------------------------------
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        if state.get("period_ledger") is not None:
+            # the ledgers live in the period ledger: a snapshot reads them again from there
+            state["_ledgers"] = {}
+            state["_ledger_version"] = None
+        return state
+
+    @contextlib.contextmanager
+    def _step(self):
+        """One protection step: with a period ledger, hold it, bring the run's ledgers up to
+        date, and write them back when the step succeeds (else the step leaves no trace)."""
+        store = self.__dict__.get("period_ledger")
+        if store is None:
+            yield
+            return
+        with store.step() as state:
+            if state["version"] != self._ledger_version:
+                self._ledgers = state["ledgers"]
+            else:
+                state["ledgers"] = self._ledgers
+            self._ledger_version = None  # until written: an exception leaves it stale
+            yield
+            state["outputs"].extend(self.__dict__.pop("_registered", []))
+        self._ledger_version = state["version"]
+
+    def _refresh(self) -> None:
+        """Read the period ledger if it changed since this run last held it (for the audit)."""
+        store = self.__dict__.get("period_ledger")
+        if store is None:
+            return
+        state = store.read()
+        if state["version"] != self._ledger_version:
+            self._ledgers = state["ledgers"]
+            self._ledger_version = state["version"]
 
     # -- helpers ----------------------------------------------------------------------------
     def _new_name(self, name: str) -> None:
@@ -277,11 +333,26 @@ class ExportSession:
 
     def _register(self, spec: _FreqSpec) -> None:
         keys = [canonical_key(spec.trees, c) for c in cell_codes(spec.trees)]
+        rename = {}
+        for dim, parts in spec.properties.get("composition", {}).items():
+            for code, members in parts.items():
+                new = composite_code(code, members)
+                rename[(dim, code)] = (dim, new)
+                spec.ledger.add_composition(dim, new, members)
+        if rename:
+            # a composite code is named after its members in the ledger: two comparison
+            # groups never share a ``groep`` cell, and each is linked to its members' cells
+            keys = [tuple(sorted(rename.get(pair, pair) for pair in key)) for key in keys]
         width = spec.rules.protection_width or spec.rules.min_units
         hidden = None if spec.published is None else ~spec.published
         spec.cells = spec.ledger.add_table(keys, spec.values, spec.structural,
                                            equations(spec.trees), spec.primary, width,
                                            spec.name, hidden=hidden)
+        self.__dict__.setdefault("_own", {}).setdefault(
+            (spec.ledger.population, spec.ledger.unit), set()).update(spec.cells)
+        if self.__dict__.get("period_ledger") is not None:
+            self.__dict__.setdefault("_registered", []).append(register_entry(
+                self.name, spec.name, spec.ledger.population, spec.ledger.unit))
 
     def _finish(self, spec: _FreqSpec, stats: dict) -> pd.DataFrame:
         ledger = spec.ledger
@@ -368,14 +439,15 @@ class ExportSession:
             table = run.freq_table(persons, dims=["leeftijd", "geslacht"], name="gebruik",
                                    unit="jongeren", population="jeugd-2023")
         """
-        spec = self._prepare_freq(data, dims, name=name, unit=unit, population=population,
-                                  count=count, hierarchies=hierarchies, levels=levels,
-                                  structural=structural, description=description,
-                                  min_units=min_units, rounding_base=rounding_base,
-                                  protection_width=protection_width, publish=publish)
-        self._register(spec)
-        stats = spec.ledger.protect([(TableGeom(spec.trees), spec.cells)])
-        return self._finish(spec, stats)
+        with self._step():
+            spec = self._prepare_freq(data, dims, name=name, unit=unit, population=population,
+                                      count=count, hierarchies=hierarchies, levels=levels,
+                                      structural=structural, description=description,
+                                      min_units=min_units, rounding_base=rounding_base,
+                                      protection_width=protection_width, publish=publish)
+            self._register(spec)
+            stats = spec.ledger.protect([(TableGeom(spec.trees), spec.cells)])
+            return self._finish(spec, stats)
 
     def freq_tables(self, specs: list[dict]) -> list[pd.DataFrame]:
         """Return several frequency tables suppressed jointly (a list of freq_table kwargs).
@@ -383,17 +455,19 @@ class ExportSession:
         Use this when linked tables are released together: the suppression may then choose
         complements in any of them, which a table released earlier no longer allows.
         """
-        prepared = []
-        for s in specs:
-            s = dict(s)
-            prepared.append(self._prepare_freq(s.pop("data"), s.pop("dims"), **s))
-            self._register(prepared[-1])
-        stats = {}
-        for p in prepared:
-            if id(p.ledger) not in stats:
-                stats[id(p.ledger)] = p.ledger.protect(
-                    [(TableGeom(q.trees), q.cells) for q in prepared if q.ledger is p.ledger])
-        return [self._finish(p, stats[id(p.ledger)]) for p in prepared]
+        with self._step():
+            prepared = []
+            for s in specs:
+                s = dict(s)
+                prepared.append(self._prepare_freq(s.pop("data"), s.pop("dims"), **s))
+                self._register(prepared[-1])
+            stats = {}
+            for p in prepared:
+                if id(p.ledger) not in stats:
+                    stats[id(p.ledger)] = p.ledger.protect(
+                        [(TableGeom(q.trees), q.cells) for q in prepared
+                         if q.ledger is p.ledger])
+            return [self._finish(p, stats[id(p.ledger)]) for p in prepared]
 
     # -- statistics tables ----------------------------------------------------------------------
     def stats_table(self, data: pd.DataFrame, dims, *, value: str, stat: str = "mean",
@@ -699,8 +773,13 @@ class ExportSession:
         (inside the exact ones, so the check stays sound) and the rest get the exact LP.
         """
         rows = []
+        self._refresh()
+        own = self.__dict__.get("_own")
         for (pop, unit), ledger in self._ledgers.items():
-            lo, hi, method = ledger.audit(exact=exact)
+            if own is not None and (pop, unit) not in own:
+                continue  # another run's population in the period ledger
+            lo, hi, method = ledger.audit(exact=exact, cells=None if own is None
+                                          else own[(pop, unit)])
             for c in np.flatnonzero(~np.isnan(lo)):
                 rows.append({"population": pop, "unit": unit,
                              "cell": dict(ledger.key_of[c]) or "totaal",

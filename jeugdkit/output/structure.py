@@ -15,6 +15,7 @@ table; both tables are then linked through that cell.
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 from dataclasses import dataclass
 
@@ -115,3 +116,11 @@ def equations(dims: list[DimTree]) -> list[tuple[int, list[int]]]:
             ks = np.stack([moved[index[k]].ravel() for k in kids], axis=1)
             out.extend((int(a), [int(x) for x in b]) for a, b in zip(p, ks))
     return out
+
+
+def composite_code(code: str, members) -> str:
+    """Return the ledger's name of a code that stands for several codes (a comparison group,
+    the rest of the country): the code with a digest of its members, e.g. ``groep[1a2b3c4d]``.
+    The export log and ``jeugdkit audit`` name it the same way."""
+    digest = hashlib.sha1(",".join(sorted(map(str, members))).encode()).hexdigest()[:8]
+    return f"{code}[{digest}]"

@@ -61,6 +61,19 @@ class Ledger:
         self.n_tables: list[int] = []
         """How many tables hold each cell: a hypercube corner on a shared cell unbalances the
         other tables' equations, so its certificate fails and the slow LP must decide."""
+        self.compositions: dict[tuple[str, str], tuple[str, ...]] = {}
+        """Codes that stand for several codes of a dimension (``(dim, code): members``): a
+        comparison group, the rest of the country beside one gemeente. A cell with such a
+        code equals the sum of its members' cells once those are in the ledger."""
+        self.pending: list[tuple[int, str]] = []
+        """(cell, dimension) of composite cells whose member cells are not all here yet."""
+        self._composites_scanned = 0
+        self.pinned: set[int] = set()
+        """Cells that earlier outputs' released cells determine exactly: suppressing one hides
+        nothing, so none is ever chosen as a complement (see :meth:`_unsuppress_pinned`)."""
+        self.checked_eqs = 0
+        """Equations up to this index were in the ledger when it was last protected: a locked
+        suppressed cell linked to a newer one is checked again (see :meth:`protect`)."""
 
     def __len__(self) -> int:
         return len(self.value)
@@ -82,8 +95,10 @@ class Ledger:
                     raise DisclosureError(
                         f"output {output!r}: cell {dict(key) or 'totaal'} is {v:g} here but "
                         f"{self.value[i]:g} in an earlier table over population "
-                        f"{self.population!r}; tables over one population must agree "
-                        "(pass a different population= if they describe different units)"
+                        f"{self.population!r} (of this run, or of an earlier output of the "
+                        "period in its ledger); tables over one population must agree (pass "
+                        "a different population= if they describe different units; a new "
+                        "delivery of a period's data needs a new period ledger)"
                     )
                 if not self.locked[i] and not h and self.status[i] == HIDDEN:
                     # published here: a plain cell from now on
@@ -113,15 +128,71 @@ class Ledger:
                 self.n_tables.append(1)
             idx.append(i)
         for p, kids in equations:
-            sig = (idx[p], tuple(sorted(idx[k] for k in kids)))
-            if sig in self._eq_seen:
-                continue
-            self._eq_seen.add(sig)
-            e = len(self.eqs)
-            self.eqs.append((idx[p], [idx[k] for k in kids]))
-            for c in (idx[p], *[idx[k] for k in kids]):
-                self.cell_eqs[c].append(e)
+            self._add_eq(idx[p], [idx[k] for k in kids])
+        self._link_composites(output)
         return idx
+
+    def _add_eq(self, parent: int, kids: list[int]) -> None:
+        sig = (parent, tuple(sorted(kids)))
+        if sig in self._eq_seen:
+            return
+        self._eq_seen.add(sig)
+        e = len(self.eqs)
+        self.eqs.append((parent, list(kids)))
+        for c in (parent, *kids):
+            self.cell_eqs[c].append(e)
+
+    # -- composite codes ----------------------------------------------------------------------
+    def add_composition(self, dim: str, code: str, members) -> None:
+        """Declare that ``code`` of ``dim`` stands for the sum of ``members`` (codes of dim).
+
+        Every cell with that code, now or later, is linked to its members' cells by an
+        equation as soon as all of them are in the ledger (an output over every gemeente
+        and a gemeente's report with its comparison group then protect each other)."""
+        members = tuple(sorted(str(m) for m in members))
+        known = self.compositions.get((dim, code))
+        if known is not None and known != members:
+            raise DisclosureError(
+                f"population {self.population!r}: code {code!r} of {dim!r} stands for "
+                f"{list(known)} in the ledger and cannot stand for {list(members)} too")
+        if known is None:
+            self.compositions[(dim, code)] = members
+            for c, key in enumerate(self.key_of):
+                if (dim, code) in key:
+                    self.pending.append((c, dim))
+
+    def _link_composites(self, output: str) -> None:
+        if not self.compositions:
+            return
+        seen = {(c, d) for c, d in self.pending}
+        for c in range(len(self.key_of) - 1, -1, -1):
+            if c < self._composites_scanned:
+                break
+            for d, code in self.key_of[c]:
+                if (d, code) in self.compositions and (c, d) not in seen:
+                    self.pending.append((c, d))
+                    seen.add((c, d))
+        self._composites_scanned = len(self.key_of)
+        still = []
+        for c, dim in self.pending:
+            key = dict(self.key_of[c])
+            members = self.compositions[(dim, key[dim])]
+            kids = []
+            for m in members:
+                mkey = tuple(sorted({**key, dim: m}.items()))
+                kids.append(self.keys.get(mkey))
+            if any(k is None for k in kids):
+                still.append((c, dim))
+                continue
+            total = sum(self.value[k] for k in kids)
+            if abs(total - self.value[c]) > 1e-6:
+                raise DisclosureError(
+                    f"output {output!r}: cell {self._label(c)} is {self.value[c]:g}, but its "
+                    f"members {list(members)} of {dim!r} add up to {total:g} over population "
+                    f"{self.population!r}; tables with one population name must count the "
+                    "same units (give a different population= to different units)")
+            self._add_eq(c, kids)
+        self.pending = still
 
     # -- secondary suppression -------------------------------------------------------------
     def _suppressed(self) -> np.ndarray:
@@ -133,7 +204,23 @@ class Ledger:
         return np.isin(st, PROTECTED) | ((st == HIDDEN) & np.asarray(self.watched, dtype=bool))
 
     def _free(self, c: int) -> bool:
-        return self.status[c] == RELEASED and not self.locked[c]
+        return self.status[c] == RELEASED and not self.locked[c] and c not in self.pinned
+
+    def _unsuppress_pinned(self, c: int, counts, queue) -> bool:
+        """Publish a secondary cell that released cells determine exactly; return whether.
+
+        Its value is known to anyone who holds the outputs, so blanking it protects nothing,
+        and it cannot be protected. Publishing it adds nothing an attacker does not have; the
+        cells it was meant to hide get other complements (their equations are queued)."""
+        if self.status[c] != SECONDARY or self.locked[c]:
+            return False
+        self.status[c] = RELEASED
+        self.reason[c] = ""
+        self.pinned.add(c)
+        for e in self.cell_eqs[c]:
+            counts[e] -= 1
+            queue.append(e)
+        return True
 
     def _choose(self, candidates, counts, skip_eq: int | None, need: float):
         best, best_score = None, None
@@ -171,6 +258,10 @@ class Ledger:
                 continue
             cands = [c for c in members if self._free(c)]
             if not cands:
+                # the one unknown follows from cells that cannot change: a complement that
+                # hides nothing is published again; a primary cell cannot be protected
+                if self._unsuppress_pinned(alone, counts, queue):
+                    continue
                 raise DisclosureError(self._stuck_message(alone))
             c = self._choose(cands, counts, e, self.width[alone])
             self._suppress(c, counts, queue, f"complement of {self._label(alone)}")
@@ -259,7 +350,8 @@ class Ledger:
         cubes = sum(self._hypercubes(g, cells, counts, queue) for g, cells in tables)
         queue.extend(int(e) for e in np.flatnonzero(counts == 1))
         self._closure(counts, queue)
-        verified: set[int] = {i for i in range(n) if self.locked[i]}
+        recheck = self._touched_locked()
+        verified: set[int] = {i for i in range(n) if self.locked[i] and i not in recheck}
         rounds = certified = local = exact = 0
         while True:
             rounds += 1
@@ -288,46 +380,87 @@ class Ledger:
                                             cell_eqs=self.cell_eqs)
                 exact += len(failing)
                 still = [c for c in failing if hi[c] - lo[c] < self.width[c]]
+                queue = deque()
+                pinned = [c for c in still if hi[c] - lo[c] < 1e-9
+                          and self._unsuppress_pinned(c, counts, queue)]
+                if pinned:
+                    still = [c for c in still if c not in pinned]
+                    self._closure(counts, queue)
                 verified.update(c for c in failing if c not in still)
                 failing = still
             if not failing:
                 continue
             queue = deque()
+            widened = False
             for c in failing:
                 cands = self._ring_candidates(c)
                 if not cands:
+                    if widened:
+                        # a complement chosen for another cell this round took its last free
+                        # neighbour: that may have protected it too; the next round checks
+                        continue
                     raise DisclosureError(self._stuck_message(c))
                 m = self._choose(cands, counts, None, self.width[c])
                 self._suppress(m, counts, queue, f"widens interval of {self._label(c)}")
+                widened = True
             self._closure(counts, queue)
         st = np.asarray(self.status)
+        self.checked_eqs = len(self.eqs)
         return {"hypercubes": cubes, "rounds": rounds, "proved_by_hypercube": certified,
                 "proved_by_local_lp": local, "exact_lp_cells": exact,
+                "rechecked_locked": len(recheck),
                 "primary": int((st == PRIMARY).sum()), "secondary": int((st == SECONDARY).sum())}
+
+    def _touched_locked(self) -> set[int]:
+        """Return the locked protected cells that equations added since the last protection
+        can reach through unknown cells: new tables may narrow them, so they are checked
+        again (an earlier output's suppressed cell must stay protected against this one)."""
+        new = range(self.checked_eqs, len(self.eqs))
+        if not len(new):
+            return set()
+        unknown = self._suppressed()
+        protected = self._protected()
+        frontier = [c for e in new for c in (self.eqs[e][0], *self.eqs[e][1]) if unknown[c]]
+        seen = set(frontier)
+        while frontier:
+            nxt = []
+            for a in frontier:
+                for e in self.cell_eqs[a]:
+                    p, kids = self.eqs[e]
+                    for m in (p, *kids):
+                        if m not in seen and unknown[m]:
+                            seen.add(m)
+                            nxt.append(m)
+            frontier = nxt
+        return {c for c in seen if self.locked[c] and protected[c]}
 
     def lock(self, cells) -> None:
         """Mark cells as released in an output: their status can no longer change."""
         for c in cells:
             self.locked[c] = True
 
-    def audit(self, exact: bool = False):
+    def audit(self, exact: bool = False, cells=None):
         """Return (min, max, method) of every suppressed cell's LP interval (NaN elsewhere).
+
+        ``cells``: audit only the suppressed cells among these (a session sharing a period
+        ledger audits the cells of its own outputs; :meth:`protect` has checked the rest).
 
         ``exact``: solve both LPs for every cell. Otherwise a cell proved wide enough by its
         hypercube or by a neighbourhood LP gets those (inner, hence safe) bounds, and only
         the rest get the exact LP; ``method`` says which. The answer is kept until a table or
         a suppression changes the ledger: a report writes its log after every chapter.
         """
+        only = None if cells is None else frozenset(int(c) for c in cells)
         state = (exact, len(self.value), len(self.eqs), bytes(np.asarray(self.status, np.int8)),
-                 tuple(self.width))
+                 tuple(self.width), only)
         cached = getattr(self, "_audited", None)
         if cached is not None and cached[0] == state:
             return tuple(a.copy() for a in cached[1])
-        result = self._audit(exact)
+        result = self._audit(exact, only)
         self._audited = (state, result)
         return tuple(a.copy() for a in result)
 
-    def _audit(self, exact: bool):
+    def _audit(self, exact: bool, only=None):
         sup = self._suppressed()
         values = np.asarray(self.value, dtype=float)
         lower = np.where(sup, 0.0, values)
@@ -338,6 +471,8 @@ class Ledger:
         todo = []
         for c in np.flatnonzero(self._protected()):
             c = int(c)
+            if only is not None and c not in only:
+                continue
             cert = None if exact else self.cert.get(c)
             if cert and certificate_width(cert[0], cert[1], values, sup, self.eqs,
                                           self.cell_eqs) >= self.width[c]:

@@ -54,6 +54,9 @@ from pathlib import Path
 
 from jupyter_client.manager import AsyncKernelManager
 
+from jeugdkit.locks import file_lock
+from jeugdkit.output.period import ENV as LEDGER_ENV
+from jeugdkit.output.period import PeriodLedger
 from jeugdkit.report.html import ReportError, appendix_html, render_report
 from jeugdkit.report.study import BUILD_ENV, WORKDIR, Study, _atomic_write, build_dir
 
@@ -65,6 +68,8 @@ DONE = ".klaar.json"
 FAILED = ".mislukt.json"
 LOCK = ".jeugdkit.lock"
 """The run lock in the output folder: one run per output folder."""
+NATIONAL_DIR = "landelijk"
+"""The folder of the period release in ``<out>/<period>/`` (national tables, trajecten)."""
 STOP_SECONDS = 5.0
 """How long a worker gets to stop its kernels after SIGTERM before it is killed."""
 
@@ -93,40 +98,7 @@ def notebook_dir() -> Path:
 
 
 # ----------------------------------------------------------------------------- locks
-_LOCK_BYTE = 1 << 30
-"""Windows locks a byte range for every reader too: lock a byte far past the text, so that
-another process can still read who holds the lock."""
-
-
-@contextlib.contextmanager
-def _file_lock(path: Path, blocking: bool = True):
-    """Hold an exclusive lock on ``path`` (fcntl on Linux, msvcrt on Windows); yield the open
-    file. ``blocking=False``: raise BlockingIOError at once when another process holds it."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a+b") as f:
-        if os.name == "nt":  # the RA runs Windows
-            import msvcrt
-            while True:
-                try:
-                    f.seek(_LOCK_BYTE)
-                    msvcrt.locking(f.fileno(), msvcrt.LK_NBLCK, 1)
-                    break
-                except OSError:
-                    if not blocking:
-                        raise BlockingIOError(f"{path} is locked") from None
-                    time.sleep(0.2)
-            try:
-                yield f
-            finally:
-                f.seek(_LOCK_BYTE)
-                msvcrt.locking(f.fileno(), msvcrt.LK_UNLCK, 1)
-        else:
-            import fcntl
-            fcntl.flock(f, fcntl.LOCK_EX | (0 if blocking else fcntl.LOCK_NB))
-            try:
-                yield f
-            finally:
-                fcntl.flock(f, fcntl.LOCK_UN)
+_file_lock = file_lock
 
 
 def lock_holder(out) -> str:
@@ -618,7 +590,7 @@ def _requested_codes(study: Study, gemeenten) -> list[str] | None:
 def run_reports(data_root, period=None, *, gemeenten="all", out="rapporten",
                 compare: str = "stedelijkheid", groep: str = "", catalog=None, cache_dir=None,
                 settings=None, workers: int | None = None, force: bool = False,
-                run_timestamp: str | None = None, wait: bool = False,
+                run_timestamp: str | None = None, wait: bool = False, ledger=None,
                 log=print) -> RunSummary:
     """Run the notebooks and write the reports of a period; return what happened.
 
@@ -627,7 +599,14 @@ def run_reports(data_root, period=None, *, gemeenten="all", out="rapporten",
     ``force``: redo gemeenten that are done. ``run_timestamp``: the one time written into
     every report and log of the run (default: now), so that a rerun with a fixed timestamp
     gives identical files. ``wait``: when another run holds ``out``, wait for it instead of
-    raising :class:`RunBusyError`.
+    raising :class:`RunBusyError`. ``ledger``: the period ledger root (default:
+    JEUGDKIT_LEDGER or ./jeugdkit-ledger; ``"none"``: every report protected on its own).
+
+    With ``gemeenten="all"``, the period's national set is released into the ledger first,
+    once (:func:`jeugdkit.release.release_period`, in ``<out>/<period>/landelijk``): every
+    report then shows the national set's value for a cell they share, whatever the order in
+    which the reports run. Reports of chosen gemeenten are protected against whatever the
+    ledger holds (run ``jeugdkit release`` first for the same effect).
 
     The gemeenten asked for are checked before anything is written. SIGINT and SIGTERM stop
     the run within seconds and raise :class:`RunInterrupted` (finished gemeenten are kept,
@@ -640,7 +619,9 @@ def run_reports(data_root, period=None, *, gemeenten="all", out="rapporten",
     label = study.period.label
     codes = _requested_codes(study, gemeenten)  # before anything is written
     summary = RunSummary()
-    with _catch_signals() as stop, run_lock(out, wait=wait, log=log):
+    root = PeriodLedger.root(ledger)
+    with _catch_signals() as stop, run_lock(out, wait=wait, log=log), \
+            _ledger_env(root):
         if study.period_dir.exists() and not study.period_dir.is_dir():
             raise ReportError(f"{study.period_dir} is a file, not a folder; move it away")
         try:
@@ -648,6 +629,14 @@ def run_reports(data_root, period=None, *, gemeenten="all", out="rapporten",
             log(f"periode {label}: gedeelde tussenresultaten (populatie, historie, panel) ...")
             study.prepare()
             log(f"  klaar in {time.perf_counter() - t0:.0f} s ({study.workdir})")
+            if root is None:
+                log("waarschuwing: geen periodegrootboek (--ledger none): elk rapport is "
+                    "alleen tegen zichzelf beschermd")
+            elif gemeenten == "all":
+                _release_period(study, PeriodLedger.for_period(root, label), run_timestamp,
+                                force, log)
+            else:
+                log(f"periodegrootboek: {PeriodLedger.for_period(root, label).folder}")
             jobs = _jobs(study, codes, out, compare, groep, catalog, settings, run_timestamp,
                          log)
             todo = []
@@ -693,6 +682,40 @@ def run_reports(data_root, period=None, *, gemeenten="all", out="rapporten",
                                  summary)
     log(f"index: {summary.index} ({time.perf_counter() - t0:.0f} s in totaal)")
     return summary
+
+
+@contextlib.contextmanager
+def _ledger_env(root: Path | None):
+    """Tell the notebooks (through the environment their kernels inherit) which period
+    ledger root to use; restore the variable after the run."""
+    before = os.environ.get(LEDGER_ENV)
+    os.environ[LEDGER_ENV] = "none" if root is None else str(root)
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(LEDGER_ENV, None)
+        else:
+            os.environ[LEDGER_ENV] = before
+
+
+def _release_period(study: Study, ledger: PeriodLedger, run_timestamp, force: bool,
+                    log) -> None:
+    """Release the period's national set into the ledger, unless done for this data."""
+    from jeugdkit.release import release_period
+    folder = study.period_dir / NATIONAL_DIR
+    key = _job_key(study, {"release": study.period.label, "ledger": str(ledger.folder)})
+    done = _read_json(folder / DONE)
+    if not force and done and done.get("key") == key:
+        log(f"landelijke set van {study.period.label}: al in het grootboek ({ledger.folder})")
+        return
+    t = time.perf_counter()
+    log(f"landelijke set van {study.period.label} in het periodegrootboek {ledger.folder} ...")
+    release_period(study.population(), study.history(), folder, ledger=ledger,
+                   settings=study.settings, run_timestamp=run_timestamp, log=log)
+    _atomic_write(folder / DONE, json.dumps({"key": key, "grootboek": str(ledger.folder)},
+                                            indent=1).encode())
+    log(f"  klaar in {time.perf_counter() - t:.0f} s")
 
 
 def _interrupted_message(signame: str, jobs: list[Job], summary: RunSummary,
@@ -760,7 +783,7 @@ def write_index(out) -> Path:
         names = {p.name for p in subdirs if not p.name.startswith(".")}
         names |= {p.name[1:-len(".mislukt")] for p in subdirs
                   if p.name.startswith(".") and p.name.endswith(".mislukt")}
-        names -= {"data", WORKDIR}
+        names -= {"data", WORKDIR, NATIONAL_DIR}
         for name in sorted(names):
             folder = period_dir / name
             done = _read_json(folder / DONE)
@@ -815,7 +838,8 @@ def cli_report(args) -> int:
                           compare=args.compare, groep=args.groep or "", catalog=args.catalog,
                           cache_dir=args.cache_dir, settings=args.settings,
                           workers=args.workers, force=args.force,
-                          run_timestamp=args.run_timestamp, wait=args.wait)
+                          run_timestamp=args.run_timestamp, wait=args.wait,
+                          ledger=args.ledger)
     reports = [o.report for o in summary.outcomes if o.report and o.job.kind == "gemeente"]
     for o in summary.outcomes:
         if o.status == "overgeslagen" and o.job.kind == "gemeente":

@@ -326,6 +326,13 @@ class Study:
                                   settings=self.settings)
         return Scope.from_groups(code, groups)
 
+    def ledger(self):
+        """Return the period ledger the report's session protects against (see
+        :mod:`jeugdkit.output.period`): JEUGDKIT_LEDGER (the report runner sets it) or
+        ``./jeugdkit-ledger``; None when it says ``none``."""
+        from jeugdkit.output.period import PeriodLedger
+        return PeriodLedger.resolve(None, self.period.label)
+
     # -- one export session per report --------------------------------------------------
     def session(self, gemeente, chapter: str, run_timestamp: str = ""):
         """Return the gemeente's ExportSession as the chapter before ``chapter`` left it.
@@ -342,7 +349,7 @@ class Study:
         i = CHAPTERS.index(chapter)
         if i == 0:
             return ExportSession(f"rapport-{self.period.label}-{code}", settings=self.settings,
-                                 run_timestamp=run_timestamp or None)
+                                 run_timestamp=run_timestamp or None, ledger=self.ledger())
         prev = self._snapshot(code, CHAPTERS[i - 1])
         if not prev.exists():
             raise JeugdkitError(f"{prev} not found: run notebook {CHAPTERS[i - 1]} for gemeente "

@@ -1,0 +1,258 @@
+"""The period ledger: outputs of one period, made by different runs, protected together.
+
+Hand-built tables whose leak is known: the national table suppresses a small gemeente cell,
+and a gemeente's run publishes its comparison group, whose other members the national table
+publishes. Without a ledger the union of the two outputs pins the cell (the negative control:
+the audit catches it); with the ledger the second run suppresses more of itself."""
+
+from __future__ import annotations
+
+import multiprocessing
+import pickle
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from jeugdkit.errors import DisclosureError
+from jeugdkit.output import ExportSession, PeriodLedger
+from jeugdkit.output.union import audit_exports
+from jeugdkit.scope import Scope
+
+# youths per gemeente with (ja) and without (nee) jeugdhulp; 0001 has 4 with: a primary cell
+COUNTS = {"0001": (4, 40), "0002": (40, 50), "0003": (30, 60), "0004": (12, 70),
+          "0005": (50, 80)}
+GROUP = ("0001", "0002", "0003")
+
+
+def youths() -> pd.DataFrame:
+    rows = [(g, f, n) for g, (ja, nee) in COUNTS.items() for f, n in (("ja", ja), ("nee", nee))]
+    return pd.DataFrame(rows, columns=["gemeentecode", "jeugdhulp", "aantal"])
+
+
+def national(folder, ledger=None, name="alle") -> pd.DataFrame:
+    run = ExportSession(name, ledger=ledger, run_timestamp="t")
+    table = run.freq_table(youths(), ["gemeentecode", "jeugdhulp"], count="aantal",
+                           name="jeugdhulp", unit="jongeren", population="jongeren-2023")
+    run.write(folder)
+    return table
+
+
+def gemeente(folder, ledger=None, code="0001", group=GROUP, name="gemeente") -> pd.DataFrame:
+    """The table of one gemeente beside its group and NL (the rest cells unpublished)."""
+    scope = Scope(code, group=group, group_label="lijst")
+    data = youths()
+    run = ExportSession(name, ledger=ledger, run_timestamp="t")
+    run.declare_composition(scope.composition(data["gemeentecode"]))
+    data["gemeentecode"] = scope.leaves(data["gemeentecode"])
+    data = data.groupby(["gemeentecode", "jeugdhulp"], as_index=False)["aantal"].sum()
+    table = run.freq_table(data, ["gemeentecode", "jeugdhulp"], count="aantal",
+                           name="jeugdhulp", unit="jongeren", population="jongeren-2023",
+                           hierarchies=scope.hierarchy(), levels=scope.levels(),
+                           publish=scope.published)
+    run.write(folder)
+    return scope.publish(table)
+
+
+def cell(table, code, flag):
+    row = table[(table["gemeentecode"] == code) & (table["jeugdhulp"] == flag)]
+    assert len(row) == 1
+    return row["aantal"].iloc[0]
+
+
+def test_without_a_ledger_the_union_of_two_outputs_pins_the_cell(tmp_path):
+    """The negative control: each output passes alone, their union does not."""
+    alle = national(tmp_path / "alle")
+    gem = gemeente(tmp_path / "gemeente")
+    assert pd.isna(cell(alle, "0001", "ja")) and pd.isna(cell(gem, "0001", "ja"))
+    assert cell(gem, "groep", "ja") == 74            # 4 + 40 + 30: published by the run
+    for name in ("alle", "gemeente"):
+        assert audit_exports([tmp_path / name])["ok"].all()
+    bounds = audit_exports([tmp_path / "alle", tmp_path / "gemeente"])
+    pinned = bounds[(~bounds["ok"]) & bounds["cell"].map(
+        lambda c: c == {"gemeentecode": "0001", "jeugdhulp": "ja"})]
+    assert len(pinned) == 1 and pinned["width"].iloc[0] < 1e-6  # 74 - 40 - 30 = 4
+
+
+def test_with_the_ledger_the_later_output_suppresses_more_of_itself(tmp_path):
+    ledger = PeriodLedger(tmp_path / "ledger")
+    alle = national(tmp_path / "alle", ledger)
+    gem = gemeente(tmp_path / "gemeente", ledger)
+    bounds = audit_exports([tmp_path / "alle", tmp_path / "gemeente"])
+    assert len(bounds) and bounds["ok"].all(), bounds[~bounds["ok"]]
+    assert pd.isna(cell(gem, "groep", "ja"))
+    # what both outputs show, they show alike: the same value, or blank in both
+    for code in ("0001",):
+        for flag in ("ja", "nee", "totaal"):
+            a, b = cell(alle, code, flag), cell(gem, code, flag)
+            assert (pd.isna(a) and pd.isna(b)) or a == b, (code, flag, a, b)
+    assert cell(gem, "NL", "totaal") == cell(alle, "totaal", "totaal")
+    info = ledger.summary()
+    assert info["outputs"] == 2 and info["runs"] == 2
+
+
+def test_the_order_of_the_outputs_does_not_open_a_leak(tmp_path):
+    """The gemeente's run first, the national table second: the national table is the one
+    that has to give way (its cells are free, the gemeente's are locked)."""
+    ledger = PeriodLedger(tmp_path / "ledger")
+    gem = gemeente(tmp_path / "gemeente", ledger)
+    alle = national(tmp_path / "alle", ledger)
+    bounds = audit_exports([tmp_path / "alle", tmp_path / "gemeente"])
+    assert bounds["ok"].all(), bounds[~bounds["ok"]]
+    shown = gem["aantal"].notna().sum()
+    assert shown >= 3 and alle["aantal"].notna().sum() >= 6
+
+
+def test_two_comparison_groups_and_two_gemeenten_in_one_ledger(tmp_path):
+    ledger = PeriodLedger(tmp_path / "ledger")
+    national(tmp_path / "alle", ledger)
+    gemeente(tmp_path / "g1", ledger, group=GROUP, name="g1")
+    gemeente(tmp_path / "g2", ledger, group=("0001", "0004"), name="g2")
+    gemeente(tmp_path / "g3", ledger, code="0002", group=("0002", "0005"), name="g3")
+    bounds = audit_exports([tmp_path / "alle", tmp_path / "g1", tmp_path / "g2",
+                            tmp_path / "g3"])
+    assert bounds["ok"].all(), bounds[~bounds["ok"]]
+    # without the ledger the same four outputs leak
+    (tmp_path / "los").mkdir()
+    national(tmp_path / "los" / "alle")
+    gemeente(tmp_path / "los" / "g1", group=GROUP, name="g1")
+    gemeente(tmp_path / "los" / "g2", group=("0001", "0004"), name="g2")
+    gemeente(tmp_path / "los" / "g3", code="0002", group=("0002", "0005"), name="g3")
+    assert not audit_exports([tmp_path / "los"])["ok"].all()
+
+
+def test_the_same_output_again_gives_the_same_table(tmp_path):
+    ledger = PeriodLedger(tmp_path / "ledger")
+    national(tmp_path / "alle", ledger)
+    first = gemeente(tmp_path / "g1", ledger)
+    again = gemeente(tmp_path / "g1-opnieuw", ledger, name="opnieuw")
+    pd.testing.assert_frame_equal(first, again)
+
+
+def test_other_data_under_a_population_name_of_the_ledger_is_refused(tmp_path):
+    ledger = PeriodLedger(tmp_path / "ledger")
+    national(tmp_path / "alle", ledger)
+    before = ledger.version()
+    run = ExportSession("nieuwe-levering", ledger=ledger)
+    data = youths()
+    data.loc[data["gemeentecode"] == "0005", "aantal"] += 1
+    with pytest.raises(DisclosureError, match="earlier table over population 'jongeren-2023'"):
+        run.freq_table(data, ["gemeentecode", "jeugdhulp"], count="aantal", name="jeugdhulp",
+                       unit="jongeren", population="jongeren-2023")
+    assert ledger.version() == before  # a refused step leaves no trace
+    assert ledger.summary()["outputs"] == 1
+
+
+def test_a_group_whose_sum_differs_from_its_members_is_refused(tmp_path):
+    ledger = PeriodLedger(tmp_path / "ledger")
+    national(tmp_path / "alle", ledger)
+    run = ExportSession("fout", ledger=ledger)
+    run.declare_composition({"gemeentecode": {"groep": list(GROUP),
+                                              "rest": ["0004", "0005"]}})
+    # the totals agree with the ledger (75 + 61 = 136 ja), the parts do not: the group is
+    # 4 + 40 + 30 = 74, the rest 12 + 50 = 62 in the national table
+    data = pd.DataFrame({"gemeentecode": ["groep", "rest", "groep", "rest"],
+                         "jeugdhulp": ["ja", "ja", "nee", "nee"],
+                         "aantal": [75, 61, 150, 150]})
+    with pytest.raises(DisclosureError, match=r"its members \[.*\] of 'gemeentecode' add up"):
+        run.freq_table(data, ["gemeentecode", "jeugdhulp"], count="aantal", name="groep",
+                       unit="jongeren", population="jongeren-2023")
+
+
+def test_a_pickled_session_continues_with_the_newest_ledger(tmp_path):
+    """A report's chapters continue a pickled session; other runs may have added meanwhile."""
+    ledger = PeriodLedger(tmp_path / "ledger")
+    run = ExportSession("rapport", ledger=ledger)
+    run.freq_table(youths(), ["gemeentecode"], count="aantal", name="per_gemeente",
+                   unit="jongeren", population="jongeren-2023")
+    snapshot = pickle.dumps(run)
+    assert len(snapshot) < 20_000  # the ledgers stay in the ledger, not in every snapshot
+    national(tmp_path / "alle", ledger)          # another run, between two chapters
+    later = pickle.loads(snapshot)
+    later.freq_table(youths(), ["jeugdhulp"], count="aantal", name="per_hulp",
+                     unit="jongeren", population="jongeren-2023")
+    later.write(tmp_path / "rapport")
+    assert ledger.summary()["outputs"] == 3
+    assert audit_exports([tmp_path])["ok"].all()
+
+
+def _release_in_process(args):
+    folder, ledger_dir, code = args
+    gemeente(folder, PeriodLedger(ledger_dir), code=code, group=(code, "0005"), name=code)
+    return code
+
+
+def test_parallel_runs_take_turns_and_lose_nothing(tmp_path):
+    ledger = PeriodLedger(tmp_path / "ledger")
+    national(tmp_path / "alle", ledger)
+    jobs = [(tmp_path / f"g{c}", tmp_path / "ledger", c) for c in ("0001", "0002", "0003",
+                                                                 "0004")]
+    with multiprocessing.get_context("spawn").Pool(2) as pool:
+        assert sorted(pool.map(_release_in_process, jobs)) == ["0001", "0002", "0003", "0004"]
+    info = ledger.summary()
+    assert info["outputs"] == 5 and info["runs"] == 5
+    assert audit_exports([tmp_path])["ok"].all()
+
+
+def test_a_year_and_its_half_years_share_one_ledger(tmp_path):
+    year = PeriodLedger.for_period(tmp_path, "2023")
+    assert PeriodLedger.for_period(tmp_path, "2023H1") == year
+    assert PeriodLedger.for_period(tmp_path, "2023h2").folder == tmp_path / "2023"
+    assert PeriodLedger.for_period(tmp_path, "2024") != year
+
+
+def test_resolve_follows_option_then_environment_then_default(tmp_path, monkeypatch):
+    monkeypatch.setenv("JEUGDKIT_LEDGER", str(tmp_path / "env"))
+    assert PeriodLedger.resolve(None, "2023").folder == tmp_path / "env" / "2023"
+    assert PeriodLedger.resolve(tmp_path / "opt", "2023").folder == tmp_path / "opt" / "2023"
+    assert PeriodLedger.resolve("none", "2023") is None
+    monkeypatch.delenv("JEUGDKIT_LEDGER")
+    monkeypatch.chdir(tmp_path)
+    assert PeriodLedger.resolve(None, "2023").folder == tmp_path / "jeugdkit-ledger" / "2023"
+
+
+def test_a_ledger_of_another_format_is_refused(tmp_path):
+    ledger = PeriodLedger(tmp_path)
+    ledger.path.write_bytes(pickle.dumps({"format": 99}))
+    with pytest.raises(Exception, match="format 99"):
+        ExportSession("x", ledger=ledger).freq_table(
+            youths(), ["jeugdhulp"], count="aantal", name="t", unit="jongeren",
+            population="jongeren-2023")
+
+
+def test_locked_cells_are_checked_again_when_a_new_table_links_to_them(tmp_path):
+    """The suppression of a later table is checked against the earlier tables' suppressed
+    cells, not only its own: every suppressed cell of the ledger stays wide."""
+    ledger = PeriodLedger(tmp_path / "ledger")
+    national(tmp_path / "alle", ledger)
+    gemeente(tmp_path / "g", ledger)
+    led = ledger.read()["ledgers"][("jongeren-2023", "jongeren")]
+    lo, hi, _ = led.audit(exact=True)
+    width = hi - lo
+    suppressed = ~np.isnan(width)
+    assert suppressed.sum() >= 4
+    assert (width[suppressed] >= 10 - 1e-6).all()
+
+
+def test_a_new_equation_over_two_earlier_suppressed_cells_is_caught():
+    """No equation of the new table has a single unknown, so only the LP sees the leak: the
+    earlier 2 x 2 pattern (a1 + t, a2 - t, b1 - t, b2 + t) is pinned by V = a1 + b2."""
+    from jeugdkit.output.suppression import PRIMARY, RELEASED, SECONDARY, Ledger
+
+    led = Ledger("p", "u")
+    names = ["a1", "a2", "b1", "b2", "a", "b", "1", "2", "t"]
+    keys = [(("c", n),) for n in names]
+    values = [4, 40, 12, 70, 44, 82, 16, 110, 126]
+    eqs = [(4, [0, 1]), (5, [2, 3]), (6, [0, 2]), (7, [1, 3]), (8, [4, 5]), (8, [6, 7])]
+    primary = [v < 10 for v in values]
+    cells = led.add_table(keys, values, [False] * 9, eqs, primary, 10, "eerste")
+    led.protect()
+    led.lock(cells)
+    assert [led.status[c] for c in cells[:4]] == [PRIMARY, SECONDARY, SECONDARY, SECONDARY]
+    v = led.add_table([(("c", "V"),), keys[0], keys[3]], [74, 4, 70], [False] * 3,
+                      [(0, [1, 2])], [False, False, False], 10, "tweede")
+    assert led.status[v[0]] == RELEASED
+    led.protect()
+    assert led.status[v[0]] == SECONDARY  # V = a1 + b2 would pin a1
+    lo, hi, _ = led.audit(exact=True)
+    assert hi[cells[0]] - lo[cells[0]] >= 10
