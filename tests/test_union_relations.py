@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 
 import synthetic
-from jeugdkit.errors import JeugdkitError
+from jeugdkit.errors import DisclosureError, JeugdkitError
 from jeugdkit.output import ExportSession
 from jeugdkit.output.union import audit_exports, find_logs
 from jeugdkit.population import build_population
@@ -140,6 +140,26 @@ def test_a_first_half_year_within_its_year(tmp_path):
             assert 0.5 < g1["upper"] < g1["required"]
         else:
             assert g1["ok"] and g1["width"] >= 10
+
+
+def test_a_relation_the_counts_contradict_is_reported(tmp_path):
+    """A within relation declared the wrong way round (the year within its half) cannot hold
+    for the published counts: the audit says so instead of returning intervals."""
+    run = ExportSession("fout", run_timestamp="2026-01-01T00:00:00")
+    _table(run, "p-2023", {"g1": 3, "g2": 25, "g3": 40}, name="jaar")
+    _table(run, "p-2023H1", {"g1": 2, "g2": 14, "g3": 30}, name="half")
+    run.declare_relation("within", part="p-2023", whole="p-2023H1", unit=UNIT)
+    run.write(tmp_path)
+    with pytest.raises(DisclosureError, match=r"contradict a declared relation"):
+        audit_exports([tmp_path])
+    # also where only published cells contradict it (no LP touches them)
+    run = ExportSession("fout", run_timestamp="2026-01-01T00:00:00")
+    _table(run, "q-2023", {"g1": 30, "g2": 25}, name="jaar")
+    _table(run, "q-2023H1", {"g1": 20, "g2": 14}, name="half")
+    run.declare_relation("within", part="q-2023", whole="q-2023H1", unit=UNIT)
+    run.write(tmp_path / "gepubliceerd")
+    with pytest.raises(DisclosureError, match=r"in 3 place\(s\)"):
+        audit_exports([tmp_path / "gepubliceerd"])
 
 
 def test_declare_relation_refuses_what_it_cannot_log():

@@ -445,9 +445,23 @@ def audit_linked(groups: dict, relations, total: str = "totaal") -> pd.DataFrame
             else:
                 ineqs.append(([w, *ps], [1.0] + [-1.0] * len(ps), 0.0))
     values = np.where(np.isinf(upper), 0.0, lower)
+    fixed = lower >= upper
+    broken = [(cells, coefs) for cells, coefs, bound in ineqs if fixed[cells].all()
+              and float(np.dot(coefs, values[cells])) > bound + 1e-6]
+    if broken:
+        cells, coefs = broken[0]
+        raise DisclosureError(
+            f"audit of populations {sorted(p for p, _ in groups)} linked by relations: the "
+            f"published counts contradict a declared relation in {len(broken)} place(s), e.g. "
+            f"{' + '.join(f'{c:g} * {values[i]:g}' for i, c in zip(cells, coefs))} > 0")
     targets = sorted({merged[offsets[g] + c] for g, sys_ in systems.items()
                       for c in sys_.owners})
-    lo, hi = feasible_intervals(values, eqs, lower, upper, targets=targets, ineqs=ineqs)
+    try:
+        lo, hi = feasible_intervals(values, eqs, lower, upper, targets=targets, ineqs=ineqs)
+    except DisclosureError as exc:
+        raise DisclosureError(
+            f"audit of populations {sorted(p for p, _ in groups)} linked by relations: the "
+            f"published counts contradict a declared relation (or each other): {exc}") from exc
     known = np.asarray(targets, dtype=int)
     known = known[lower[known] >= upper[known]]
     lo[known], hi[known] = lower[known], upper[known]
