@@ -19,9 +19,10 @@ import synthetic
 from jeugdkit.errors import DisclosureError, JeugdkitError
 from jeugdkit.output import ExportSession
 from jeugdkit.output.union import audit_exports, find_logs
+from jeugdkit.periods import Period
 from jeugdkit.population import build_population
 from jeugdkit.read import Reader
-from jeugdkit.tables import release_tables
+from jeugdkit.tables import _declare_relations, release_tables
 
 UNIT = "jongeren"
 
@@ -207,6 +208,27 @@ def test_an_alias_merges_renamed_cells(tmp_path):
             assert g1["ok"]
 
 
+def test_release_tables_declares_within_only_where_it_holds():
+    """A first half-year is within its year except its eindstand; a second half-year (its own
+    peildatum) is within nothing."""
+    for label, expect_within in (("2023H1", True), ("2023H2", False), ("2023", False)):
+        run = ExportSession("x")
+        _declare_relations(run, Period.parse(label), "totaal", gebruik=["wijkteam", "met_verblijf"],
+                           instroom=(["01", "02"], ["wijkteam", "met_verblijf"]),
+                           stroom=["hv1", "hv2"])
+        relations = run.log()["relations"]
+        within = [r for r in relations if r["kind"] == "within"]
+        assert bool(within) == expect_within, label
+        assert all(r["whole"] == r["part"].replace(label, "2023") for r in within)
+        assert not any("eindstand" in r["part"] for r in within)
+        assert {"gebruik_totaal-2023H1", "stroom_beginstand_hv1-2023H1",
+                "instroom_01_wijkteam-2023H1"} <= {r["part"] for r in within} or not within
+        wholes = {r["whole"] for r in relations if r["kind"] == "parts"}
+        assert {f"gebruik_totaal-{label}", f"instroom_01_totaal-{label}",
+                f"instroom_totaal_met_verblijf-{label}",
+                f"stroom_eindstand_totaal-{label}"} <= wholes
+
+
 # ---------------------------------------------------------------------- the synthetic tree
 @pytest.fixture(scope="module")
 def halves(tmp_path_factory):
@@ -249,8 +271,8 @@ def test_over_a_year_and_its_first_half_every_interval_holds_the_true_count(halv
     tmp, runs = halves
     mine = {k: r for k, r in runs.items() if k[0] == units}
     relations = [r for run in mine.values() for r in run.log()["relations"]]
-    assert any(r["kind"] == "within" for r in relations)
-    assert any(r["kind"] == "parts" for r in relations)
+    assert {r["kind"] for r in relations} == (
+        {"within", "parts", "alias"} if units == "jongeren" else {"within", "parts"})
     # the populations the relations link (in the default units: the gebruik tables)
     linked = sorted({p for r in relations for p in
                      ([r["whole"], *r["parts"]] if r["kind"] == "parts" else
