@@ -19,6 +19,7 @@ Two entry points:
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -40,7 +41,7 @@ def _components(n: int, eqs, hidden: np.ndarray, ineqs=()) -> list[list[int]]:
             a = parent[a]
         return a
 
-    for cells in [[p, *kids] for p, kids in eqs] + [list(c) for c, _, _ in ineqs]:
+    for cells in itertools.chain(((p, *kids) for p, kids in eqs), (c for c, _, _ in ineqs)):
         members = [c for c in cells if hidden[c]]
         for a, b in zip(members, members[1:]):
             ra, rb = find(a), find(b)
