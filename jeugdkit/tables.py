@@ -543,6 +543,59 @@ def _rename_group(frame: pd.DataFrame, column: str, unknown: str) -> pd.DataFram
     return frame
 
 
+def _declare_relations(run, period, total: str, gebruik=None, instroom=None,
+                       stroom=None) -> None:
+    """Declare in the run's log how the youth populations of the period relate (see
+    ExportSession.declare_relation), so that an audit over several outputs links them.
+
+    A youth is in the gebruik table of every hulpvorm group they have a traject of, and in
+    the total when in any: the groups are (overlapping) parts of the total. Likewise instroom
+    per verwijzer and per group, stroom per hulpvorm, and the gebruik total with the stroom
+    totals (every traject of the period is in beginstand or instroom, and in uitstroom or
+    eindstand). The stroom instroom total and the instroom total count the same youths.
+
+    A first half-year has the year's peildatum, so the same youths with the same gemeente,
+    age and sex; its trajecten are the year's that overlap the half: each of its populations
+    is within the year's of the same name, except eindstand (a traject ending in the second
+    half is in the first half's eindstand, not the year's). A second half-year has its own
+    peildatum (youths who moved, aged or were born by 1 July): no cellwise relation holds,
+    and none is declared.
+    """
+    label = period.label
+    names: list[str] = []
+
+    def parts(whole: str, members: list[str]) -> None:
+        if members:
+            run.declare_relation("parts", whole=f"{whole}-{label}", unit="jongeren",
+                                 parts=[f"{m}-{label}" for m in members], exclusive=False)
+
+    if gebruik is not None:
+        parts(f"gebruik_{total}", [f"gebruik_{g}" for g in gebruik])
+        names += [f"gebruik_{g}" for g in [*gebruik, total]]
+    if instroom is not None:
+        verwijzers, groups = instroom
+        for v in [*verwijzers, total]:
+            parts(f"instroom_{v}_{total}", [f"instroom_{v}_{g}" for g in groups])
+        for g in [*groups, total]:
+            parts(f"instroom_{total}_{g}", [f"instroom_{v}_{g}" for v in verwijzers])
+        names += [f"instroom_{v}_{g}" for v in [*verwijzers, total] for g in [*groups, total]]
+    if stroom is not None:
+        for name in STROOM:
+            parts(f"stroom_{name}_{total}", [f"stroom_{name}_{h}" for h in stroom])
+        names += [f"stroom_{name}_{h}" for h in [*stroom, total] for name in STROOM
+                  if name != "eindstand"]
+        if gebruik is not None:
+            parts(f"gebruik_{total}", [f"stroom_beginstand_{total}", f"stroom_instroom_{total}"])
+            parts(f"gebruik_{total}", [f"stroom_uitstroom_{total}", f"stroom_eindstand_{total}"])
+        if instroom is not None:
+            run.declare_relation("alias", population=f"stroom_instroom_{total}-{label}",
+                                 same_as=f"instroom_{total}_{total}-{label}", unit="jongeren")
+    if period.half == 1:
+        for name in names:
+            run.declare_relation("within", part=f"{name}-{label}",
+                                 whole=f"{name}-{period.year}", unit="jongeren")
+
+
 def release_tables(pop, out, *, scope: Scope | None = None, groups: dict | None = None,
                    gemeente: str | None = None, unit: str | None = None,
                    settings: Settings | None = None, run_name: str | None = None,
@@ -627,6 +680,11 @@ def release_tables(pop, out, *, scope: Scope | None = None, groups: dict | None 
                 m = mask if h == total else mask & (t["hulpvorm"] == h).to_numpy()
                 rel.youth_spec(rel.youths_with(t, m), f"stroom_{name}_{h}",
                                f"youths in {name}, hulpvorm {h}")
+    _declare_relations(run, pop.period, total,
+                       gebruik=all_groups if u_geb == "jongeren" else None,
+                       instroom=(sorted(set(t.loc[ins_mask, "verwijzer"])), all_groups)
+                       if u_ins == "jongeren" and not no_verwijzer else None,
+                       stroom=sorted(set(t["hulpvorm"])) if u_str == "jongeren" else None)
     youth = rel.release()
 
     # ---- unit trajecten: one population, linked through gemeentecode and hulpvorm codes

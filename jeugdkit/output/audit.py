@@ -19,6 +19,9 @@ Two entry points:
 
 from __future__ import annotations
 
+import itertools
+from dataclasses import dataclass, field
+
 import numpy as np
 import pandas as pd
 from scipy import sparse
@@ -28,8 +31,8 @@ from jeugdkit.errors import DisclosureError
 from jeugdkit.output.structure import DimTree, canonical_key, cell_codes, equations
 
 
-def _components(n: int, eqs, hidden: np.ndarray) -> list[list[int]]:
-    """Return groups of hidden cells linked by equations (union-find)."""
+def _components(n: int, eqs, hidden: np.ndarray, ineqs=()) -> list[list[int]]:
+    """Return groups of hidden cells linked by equations or inequalities (union-find)."""
     parent = list(range(n))
 
     def find(a: int) -> int:
@@ -38,8 +41,8 @@ def _components(n: int, eqs, hidden: np.ndarray) -> list[list[int]]:
             a = parent[a]
         return a
 
-    for p, kids in eqs:
-        members = [c for c in [p, *kids] if hidden[c]]
+    for cells in itertools.chain(((p, *kids) for p, kids in eqs), (c for c, _, _ in ineqs)):
+        members = [c for c in cells if hidden[c]]
         for a, b in zip(members, members[1:]):
             ra, rb = find(a), find(b)
             if ra != rb:
@@ -48,6 +51,29 @@ def _components(n: int, eqs, hidden: np.ndarray) -> list[list[int]]:
     for c in np.flatnonzero(hidden):
         groups.setdefault(find(int(c)), []).append(int(c))
     return list(groups.values())
+
+
+def _ub_system(cols: list[int], ineqs, cell_ineqs, values):
+    """Return (A_ub, b_ub) of the inequalities touching the given hidden cells, or (None,
+    None) when there are none. Cells not in ``cols`` are fixed at ``values``."""
+    pos = {c: i for i, c in enumerate(cols)}
+    touched = sorted({e for c in cols for e in cell_ineqs.get(c, ())})
+    if not touched:
+        return None, None
+    rows, cidx, data, rhs = [], [], [], []
+    for r, e in enumerate(touched):
+        cells, coefs, bound = ineqs[e]
+        const = 0.0
+        for cell, coef in zip(cells, coefs):
+            if cell in pos:
+                rows.append(r)
+                cidx.append(pos[cell])
+                data.append(float(coef))
+            else:
+                const += coef * values[cell]
+        rhs.append(bound - const)
+    a_ub = sparse.csr_matrix((data, (rows, cidx)), shape=(len(touched), len(cols)))
+    return a_ub, np.asarray(rhs)
 
 
 def _lp_system(cols: list[int], eqs, cell_eqs, lower, upper, values):
@@ -80,11 +106,12 @@ def _lp_system(cols: list[int], eqs, cell_eqs, lower, upper, values):
     return a_eq, np.asarray(rhs), bounds
 
 
-def _solve(a_eq, b_eq, bounds, j: int, sense: float) -> float:
+def _solve(a_eq, b_eq, bounds, j: int, sense: float, a_ub=None, b_ub=None) -> float:
     cost = np.zeros(a_eq.shape[1])
     cost[j] = sense
     res = linprog(cost, A_eq=a_eq if a_eq.shape[0] else None,
-                  b_eq=b_eq if a_eq.shape[0] else None, bounds=bounds, method="highs")
+                  b_eq=b_eq if a_eq.shape[0] else None, A_ub=a_ub, b_ub=b_ub, bounds=bounds,
+                  method="highs")
     if res.status == 3:  # unbounded
         return -np.inf if sense > 0 else np.inf
     if res.status != 0:
@@ -105,13 +132,15 @@ def cell_equations(n: int, eqs) -> list[list[int]]:
     return out
 
 
-def feasible_intervals(values, eqs, lower, upper, targets=None, cell_eqs=None):
+def feasible_intervals(values, eqs, lower, upper, targets=None, cell_eqs=None, ineqs=None):
     """Return (min, max) arrays: the attacker's LP bounds of every target cell.
 
     ``values`` are the true values (used only for cells whose bounds coincide, i.e. released
     exactly); ``lower``/``upper`` the attacker's knowledge of each cell (released: both equal
     the value; suppressed: 0 and inf; rounded: the rounding interval). ``targets`` defaults to
-    every cell whose bounds do not coincide.
+    every cell whose bounds do not coincide. ``ineqs``: further knowledge as inequalities
+    ``(cells, coefficients, bound)``, meaning ``sum(coefficient * cell) <= bound`` (e.g. a
+    part population's cell at most the whole's, see :func:`audit_linked`).
     """
     values = np.asarray(values, dtype=float)
     lower = np.asarray(lower, dtype=float)
@@ -126,15 +155,21 @@ def feasible_intervals(values, eqs, lower, upper, targets=None, cell_eqs=None):
     # a hidden cell's value never enters an LP (it is a variable); fill it so fixed-cell
     # arithmetic stays finite
     fixed_values = np.where(hidden, 0.0, values)
-    for comp in _components(n, eqs, hidden):
+    ineqs = list(ineqs or [])
+    cell_ineqs: dict[int, list[int]] = {}
+    for e, (cells, _, _) in enumerate(ineqs):
+        for c in cells:
+            cell_ineqs.setdefault(int(c), []).append(e)
+    for comp in _components(n, eqs, hidden, ineqs):
         wanted = [c for c in comp if c in targets]
         if not wanted:
             continue
         a_eq, b_eq, bounds = _lp_system(comp, eqs, cell_eqs, lower, upper, fixed_values)
+        a_ub, b_ub = _ub_system(comp, ineqs, cell_ineqs, fixed_values)
         pos = {c: i for i, c in enumerate(comp)}
         for c in wanted:
-            lo[c] = _solve(a_eq, b_eq, bounds, pos[c], 1.0)
-            hi[c] = _solve(a_eq, b_eq, bounds, pos[c], -1.0)
+            lo[c] = _solve(a_eq, b_eq, bounds, pos[c], 1.0, a_ub, b_ub)
+            hi[c] = _solve(a_eq, b_eq, bounds, pos[c], -1.0, a_ub, b_ub)
     return lo, hi
 
 
@@ -185,13 +220,46 @@ def audit_tables(tables, *, count: str | None = None, dims=None, hierarchies=Non
     """
     if isinstance(tables, pd.DataFrame):
         tables = [tables]
-    keys: dict = {}
-    lower: list[float] = []
-    upper: list[float] = []
-    eqs: list[tuple[int, list[int]]] = []
+    cells = _released_cells(tables, count=count, dims=dims, hierarchies=hierarchies,
+                            rounding_base=rounding_base, total=total)
+    lower_a = np.asarray(cells.lower)
+    upper_a = np.asarray(cells.upper)
+    values = np.where(np.isinf(upper_a), 0.0, lower_a)
+    targets = sorted(cells.owners)
+    lo, hi = feasible_intervals(values, cells.eqs, lower_a, upper_a, targets=targets)
+    # a cell one table suppresses and another publishes is known exactly (no LP needed)
+    known = np.asarray(targets, dtype=int)
+    known = known[lower_a[known] >= upper_a[known]]
+    lo[known], hi[known] = lower_a[known], upper_a[known]
+    inverse = {v: k for k, v in cells.keys.items()}
+    rows = [{"table": cells.owners[c], "cell": dict(inverse[c]) or "totaal",
+             "published": cells.shown[c], "lower": lo[c], "upper": hi[c],
+             "width": hi[c] - lo[c]} for c in targets]
+    return pd.DataFrame(rows, columns=["table", "cell", "published", "lower", "upper",
+                                       "width"])
+
+
+@dataclass
+class _Cells:
+    """The attacker's knowledge of the released tables of one population and unit."""
+
+    keys: dict = field(default_factory=dict)
+    """Canonical key -> cell index."""
+    lower: list[float] = field(default_factory=list)
+    upper: list[float] = field(default_factory=list)
+    eqs: list[tuple[int, list[int]]] = field(default_factory=list)
+    owners: dict[int, str] = field(default_factory=dict)
+    """Suppressed or unpublished cell -> the table that hides it."""
+    shown: dict[int, bool] = field(default_factory=dict)
+
+
+def _released_cells(tables, *, count=None, dims=None, hierarchies=None, rounding_base=None,
+                    total: str = "totaal") -> _Cells:
+    """Return the cells, bounds and additivity equations of released tidy tables."""
+    out = _Cells()
+    keys, lower, upper, eqs, owners, shown = (out.keys, out.lower, out.upper, out.eqs,
+                                              out.owners, out.shown)
     eq_seen: set = set()
-    owners: dict[int, str] = {}
-    shown: dict[int, bool] = {}
     for t_no, table in enumerate(tables):
         t_dims = list(dims or table.attrs.get("dims") or [])
         t_count = count or table.attrs.get("count")
@@ -237,17 +305,174 @@ def audit_tables(tables, *, count: str | None = None, dims=None, hierarchies=Non
             if sig not in eq_seen:
                 eq_seen.add(sig)
                 eqs.append((local[p], [local[k] for k in kids]))
-    lower_a = np.asarray(lower)
-    upper_a = np.asarray(upper)
-    values = np.where(np.isinf(upper_a), 0.0, lower_a)
-    targets = sorted(owners)
-    lo, hi = feasible_intervals(values, eqs, lower_a, upper_a, targets=targets)
-    # a cell one table suppresses and another publishes is known exactly (no LP needed)
+    return out
+
+
+def _relation_sides(rel: dict) -> list[str]:
+    """Return every population a relation names."""
+    if rel["kind"] == "parts":
+        return [rel["whole"], *rel["parts"]]
+    if rel["kind"] == "alias":
+        return [rel["population"], rel["same_as"]]
+    if rel["kind"] == "within":
+        return [rel["part"], rel["whole"]]
+    raise DisclosureError(f"relation {rel!r}: unknown kind {rel.get('kind')!r}; expected "
+                          "parts, alias or within")
+
+
+def relation_components(groups, relations) -> list[list[tuple[str, str]]]:
+    """Return the (population, unit) groups linked by relations, as components (sorted).
+
+    A group no relation links to another present group is a component of its own; only
+    populations present in ``groups`` are linked (a relation to a population no output holds
+    adds nothing)."""
+    groups = sorted(set(groups))
+    parent = {g: g for g in groups}
+
+    def find(g):
+        while parent[g] != g:
+            parent[g] = parent[parent[g]]
+            g = parent[g]
+        return g
+
+    for rel in relations:
+        present = [(p, rel["unit"]) for p in _relation_sides(rel) if (p, rel["unit"]) in parent]
+        for a, b in zip(present, present[1:]):
+            parent[find(a)] = find(b)
+    comps: dict = {}
+    for g in groups:
+        comps.setdefault(find(g), []).append(g)
+    return sorted(comps.values())
+
+
+def _alias_key(key, rel: dict):
+    """Return the key of a cell of ``rel['population']`` in ``rel['same_as']``."""
+    codes, dims = rel.get("codes") or {}, rel.get("dims") or {}
+    return tuple(sorted((dims.get(d, d), codes.get(d, {}).get(c, c)) for d, c in key))
+
+
+def audit_linked(groups: dict, relations, total: str = "totaal") -> pd.DataFrame:
+    """Return the attacker's LP bounds of every suppressed cell of populations linked by
+    relations (as :meth:`ExportSession.declare_relation` records them), in one LP.
+
+    ``groups``: ``{(population, unit): [released tables]}``. Cells are keyed by population
+    and canonical key; within a population the tables are linked as in :func:`audit_tables`.
+    Between populations: an ``alias`` makes the renamed cells one quantity; ``within`` adds
+    ``part <= whole`` for every key both populations have; ``parts`` adds ``part <= whole``
+    for every part and key, and for every key that the whole and all parts have ``whole <=
+    sum(parts)`` (``whole = sum(parts)`` when exclusive). Returns the columns of
+    :func:`audit_tables` with ``population`` and ``unit`` in front.
+    """
+    offsets: dict = {}
+    systems: dict = {}
+    n = 0
+    for g in sorted(groups):
+        systems[g] = _released_cells(groups[g], total=total)
+        offsets[g] = n
+        n += len(systems[g].lower)
+    # aliases merge cells (union-find over the global cell index)
+    parent = list(range(n))
+
+    def find(a: int) -> int:
+        while parent[a] != a:
+            parent[a] = parent[parent[a]]
+            a = parent[a]
+        return a
+
+    def cell(population: str, unit: str, key):
+        g = (population, unit)
+        if g not in systems or key not in systems[g].keys:
+            return None
+        return offsets[g] + systems[g].keys[key]
+
+    for rel in relations:
+        if rel["kind"] != "alias":
+            continue
+        src = (rel["population"], rel["unit"])
+        if src not in systems or (rel["same_as"], rel["unit"]) not in systems:
+            continue
+        for key in systems[src].keys:
+            a, b = cell(*src, key), cell(rel["same_as"], rel["unit"], _alias_key(key, rel))
+            if b is not None:
+                parent[find(a)] = find(b)
+    roots = sorted({find(i) for i in range(n)})
+    index = {r: i for i, r in enumerate(roots)}
+    merged = [index[find(i)] for i in range(n)]
+    lower = np.zeros(len(roots))
+    upper = np.full(len(roots), np.inf)
+    eqs: list[tuple[int, list[int]]] = []
+    for g, sys_ in systems.items():
+        o = offsets[g]
+        for i, (lo_i, hi_i) in enumerate(zip(sys_.lower, sys_.upper)):
+            m = merged[o + i]
+            lower[m], upper[m] = max(lower[m], lo_i), min(upper[m], hi_i)
+        eqs += [(merged[o + p], [merged[o + k] for k in kids]) for p, kids in sys_.eqs]
+    clash = np.flatnonzero(lower > upper + 1e-9)
+    if len(clash):
+        raise DisclosureError(
+            f"audit: {len(clash)} cell(s) of populations declared the same (alias) are "
+            f"published with different counts (e.g. lower {lower[clash[0]]:g} > upper "
+            f"{upper[clash[0]]:g}); the alias relation or the outputs are wrong")
+    ineqs: list[tuple[list[int], list[float], float]] = []
+
+    def m_cell(population, unit, key):
+        c = cell(population, unit, key)
+        return None if c is None else merged[c]
+
+    for rel in relations:
+        unit = rel["unit"]
+        if rel["kind"] == "within":
+            pairs = [(rel["part"], rel["whole"])]
+        elif rel["kind"] == "parts":
+            pairs = [(p, rel["whole"]) for p in rel["parts"]]
+        else:
+            continue
+        for part, whole in pairs:
+            if (part, unit) not in systems or (whole, unit) not in systems:
+                continue
+            for key in systems[(part, unit)].keys:
+                a, b = m_cell(part, unit, key), m_cell(whole, unit, key)
+                if b is not None and a != b:
+                    ineqs.append(([a, b], [1.0, -1.0], 0.0))
+        if rel["kind"] != "parts" or (rel["whole"], unit) not in systems:
+            continue
+        for key in systems[(rel["whole"], unit)].keys:
+            w = m_cell(rel["whole"], unit, key)
+            ps = [m_cell(p, unit, key) for p in rel["parts"]]
+            if any(p is None for p in ps):
+                continue  # a part without the key: nothing is known of its count here
+            if rel["exclusive"]:
+                eqs.append((w, ps))
+            else:
+                ineqs.append(([w, *ps], [1.0] + [-1.0] * len(ps), 0.0))
+    values = np.where(np.isinf(upper), 0.0, lower)
+    fixed = lower >= upper
+    broken = [(cells, coefs) for cells, coefs, bound in ineqs if fixed[cells].all()
+              and float(np.dot(coefs, values[cells])) > bound + 1e-6]
+    if broken:
+        cells, coefs = broken[0]
+        raise DisclosureError(
+            f"audit of populations {sorted(p for p, _ in groups)} linked by relations: the "
+            f"published counts contradict a declared relation in {len(broken)} place(s), e.g. "
+            f"{' + '.join(f'{c:g} * {values[i]:g}' for i, c in zip(cells, coefs))} > 0")
+    targets = sorted({merged[offsets[g] + c] for g, sys_ in systems.items()
+                      for c in sys_.owners})
+    try:
+        lo, hi = feasible_intervals(values, eqs, lower, upper, targets=targets, ineqs=ineqs)
+    except DisclosureError as exc:
+        raise DisclosureError(
+            f"audit of populations {sorted(p for p, _ in groups)} linked by relations: the "
+            f"published counts contradict a declared relation (or each other): {exc}") from exc
     known = np.asarray(targets, dtype=int)
-    known = known[lower_a[known] >= upper_a[known]]
-    lo[known], hi[known] = lower_a[known], upper_a[known]
-    inverse = {v: k for k, v in keys.items()}
-    rows = [{"table": owners[c], "cell": dict(inverse[c]) or "totaal", "published": shown[c],
-             "lower": lo[c], "upper": hi[c], "width": hi[c] - lo[c]} for c in targets]
-    return pd.DataFrame(rows, columns=["table", "cell", "published", "lower", "upper",
-                                       "width"])
+    known = known[lower[known] >= upper[known]]
+    lo[known], hi[known] = lower[known], upper[known]
+    rows = []
+    for g, sys_ in sorted(systems.items()):
+        inverse = {v: k for k, v in sys_.keys.items()}
+        for c in sorted(sys_.owners):
+            m = merged[offsets[g] + c]
+            rows.append({"population": g[0], "unit": g[1], "table": sys_.owners[c],
+                         "cell": dict(inverse[c]) or "totaal", "published": sys_.shown[c],
+                         "lower": lo[m], "upper": hi[m], "width": hi[m] - lo[m]})
+    return pd.DataFrame(rows, columns=["population", "unit", "table", "cell", "published",
+                                       "lower", "upper", "width"])

@@ -875,6 +875,72 @@ class ExportSession:
                         f"cannot stand for {sorted(members)} too: use one scope per session")
                 current[dim][code] = sorted(str(m) for m in members)
 
+    def declare_relation(self, kind: str, **fields) -> dict:
+        """Record what an attacker knows between populations (returned as logged).
+
+        The log's ``relations`` let ``jeugdkit audit`` link the populations' tables in one LP
+        (cells with the same key, see :func:`~jeugdkit.output.structure.canonical_key`):
+
+        - ``parts``: ``whole``, ``parts`` (population names), ``unit``, ``exclusive``: every
+          unit of a part is in the whole and every unit of the whole in some part, so per cell
+          ``max(parts) <= whole <= sum(parts)``; with ``exclusive`` each unit is in exactly one
+          part and ``whole = sum(parts)``.
+        - ``alias``: ``population``, ``same_as``, ``unit``, optional ``dims`` (``{dim of
+          population: dim of same_as}``) and ``codes`` (``{dim of population: {code: code of
+          same_as}}``): the two count the same units, so renamed cells are one quantity.
+        - ``within``: ``part``, ``whole``, ``unit``: every unit of the part is in the whole with
+          the same codes (``part <= whole`` per cell), e.g. a first half-year in its year.
+
+        Example::
+
+            run.declare_relation("parts", whole="gebruik_totaal-2023", unit="jongeren",
+                                 parts=["gebruik_wijkteam-2023", "gebruik_met_verblijf-2023"],
+                                 exclusive=False)
+        """
+        spec = {"parts": {"whole": str, "parts": list, "unit": str, "exclusive": bool},
+                "alias": {"population": str, "same_as": str, "unit": str, "dims": dict,
+                          "codes": dict},
+                "within": {"part": str, "whole": str, "unit": str}}
+        optional = {"exclusive", "dims", "codes"}
+        what = f"declare_relation({kind!r}) in run {self.name!r}"
+        if kind not in spec:
+            raise JeugdkitError(f"{what}: unknown kind; expected one of {sorted(spec)}")
+        unknown = sorted(set(fields) - set(spec[kind]))
+        missing = sorted(set(spec[kind]) - set(fields) - optional)
+        if unknown or missing:
+            raise JeugdkitError(f"{what}: fields {unknown} unknown, {missing} missing; "
+                                f"expected {sorted(spec[kind])}")
+        for name, typ in spec[kind].items():
+            if name in fields and not isinstance(fields[name], typ):
+                raise JeugdkitError(f"{what}: {name}={fields[name]!r} is not a {typ.__name__}")
+        entry: dict = {"kind": kind, "unit": fields["unit"]}
+        if kind == "parts":
+            parts = [str(p) for p in fields["parts"]]
+            if not parts or len(set(parts)) != len(parts) or fields["whole"] in parts:
+                raise JeugdkitError(f"{what}: parts={parts} must be distinct population "
+                                    f"names other than the whole {fields['whole']!r}")
+            entry.update(whole=fields["whole"], parts=parts,
+                         exclusive=bool(fields.get("exclusive", False)))
+        elif kind == "alias":
+            dims = {str(k): str(v) for k, v in (fields.get("dims") or {}).items()}
+            codes = fields.get("codes") or {}
+            if not all(isinstance(m, dict) for m in codes.values()):
+                raise JeugdkitError(f"{what}: codes={codes!r}: expected {{dim: {{code: code}}}}")
+            if fields["population"] == fields["same_as"]:
+                raise JeugdkitError(f"{what}: population and same_as are both "
+                                    f"{fields['population']!r}")
+            entry.update(population=fields["population"], same_as=fields["same_as"], dims=dims,
+                         codes={str(d): {str(a): str(b) for a, b in m.items()}
+                                for d, m in codes.items()})
+        else:
+            if fields["part"] == fields["whole"]:
+                raise JeugdkitError(f"{what}: part and whole are both {fields['part']!r}")
+            entry.update(part=fields["part"], whole=fields["whole"])
+        relations = self.__dict__.setdefault("relations", [])  # sessions pickled before it
+        if entry not in relations:
+            relations.append(entry)
+        return entry
+
     def leave_out(self, output: str, reason: str, kind: str = "niet berekenbaar") -> str:
         """Record that an output is not made and why; return the note as one Dutch line.
 
@@ -908,6 +974,7 @@ class ExportSession:
             "audit": audit_summary or {},
             "run": {"name": self.name, "timestamp": self.run_timestamp},
             "left_out": list(getattr(self, "left_out", [])),
+            "relations": list(getattr(self, "relations", [])),
             "provenance": getattr(self, "provenance", {}),
         }
 

@@ -29,7 +29,7 @@ from pathlib import Path
 import pandas as pd
 
 from jeugdkit.errors import JeugdkitError
-from jeugdkit.output.audit import audit_tables
+from jeugdkit.output.audit import audit_linked, audit_tables, relation_components
 
 COLUMNS = ["population", "unit", "output", "cell", "published", "lower", "upper", "width",
            "required", "ok"]
@@ -83,6 +83,28 @@ def load_tables(logs) -> list[pd.DataFrame]:
     return tables
 
 
+def load_relations(logs) -> list[dict]:
+    """Return every relation between populations the logs declare (``relations``, see
+    :meth:`~jeugdkit.output.ExportSession.declare_relation`), each once, in log order."""
+    out: list[dict] = []
+    for log_path in logs:
+        log = json.loads(Path(log_path).read_text(encoding="utf-8"))
+        for rel in log.get("relations") or []:
+            if not isinstance(rel, dict) or rel.get("kind") not in _RELATION_FIELDS or \
+                    not _RELATION_FIELDS[rel["kind"]] <= set(rel):
+                raise JeugdkitError(
+                    f"{log_path}: relation {rel!r} is not one the kit writes; expected kind "
+                    f"parts, alias or within with {_RELATION_FIELDS}")
+            if rel not in out:
+                out.append(rel)
+    return out
+
+
+_RELATION_FIELDS = {"parts": {"whole", "parts", "unit", "exclusive"},
+                    "alias": {"population", "same_as", "unit"},
+                    "within": {"part", "whole", "unit"}}
+
+
 def _expand(frame: pd.DataFrame, composition: dict) -> pd.DataFrame:
     """Return the table (changed in place: it was just read) with every composite code renamed
     after its members, and the members of a composite leaf added as unknown leaves under it."""
@@ -127,20 +149,29 @@ def audit_exports(folders, populations=None) -> pd.DataFrame:
         if populations is not None and table.attrs["population"] not in populations:
             continue
         groups.setdefault((table.attrs["population"], table.attrs["unit"]), []).append(table)
+    relations = load_relations(logs)
     parts = []
-    for (population, unit), tables in sorted(groups.items()):
-        bounds = audit_tables(tables, total=tables[0].attrs["total"])
+    for component in relation_components(groups, relations):
+        tables = [t for g in component for t in groups[g]]
+        if len(component) == 1:  # no relation to another population: as before
+            (population, unit), = component
+            bounds = audit_tables(tables, total=tables[0].attrs["total"])
+            bounds.insert(0, "unit", unit)
+            bounds.insert(0, "population", population)
+        else:
+            bounds = audit_linked({g: groups[g] for g in component}, relations,
+                                  total=tables[0].attrs["total"])
         if bounds.empty:
             continue
-        required = max(t.attrs["required"] for t in tables)
-        threshold = max(t.attrs["threshold"] for t in tables)
         bounds = bounds.rename(columns={"table": "output"})
-        bounds.insert(0, "unit", unit)
-        bounds.insert(0, "population", population)
-        bounds["required"] = required
+        required = {g: max(t.attrs["required"] for t in groups[g]) for g in component}
+        threshold = {g: max(t.attrs["threshold"] for t in groups[g]) for g in component}
+        pops = list(zip(bounds["population"], bounds["unit"]))
+        bounds["required"] = [required[g] for g in pops]
+        threshold = pd.Series([threshold[g] for g in pops], index=bounds.index)
         # protected: at least the width wide; or, for a cell the outputs do not show, known
         # to be large; or known to be empty (a zero rests on no one: zeros are released as 0)
-        bounds["ok"] = ((bounds["width"] >= required - 1e-6)
+        bounds["ok"] = ((bounds["width"] >= bounds["required"] - 1e-6)
                         | (~bounds["published"] & (bounds["lower"] >= threshold - 1e-6))
                         | (bounds["upper"] < 0.5))
         parts.append(bounds)
