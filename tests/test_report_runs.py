@@ -301,7 +301,10 @@ def test_an_interrupted_batch_stops_within_seconds_and_keeps_what_was_done(
     period = out / "2023"
     assert not [p.name for p in period.iterdir() if p.name.startswith(".")]  # no half-builds
     assert _files(period / done) == before  # the done one is still whole
-    for folder in (p for p in period.iterdir() if p.name not in ("_werk", "data")):
+    # the period release (landelijk) is done before any gemeente starts
+    assert (period / "landelijk" / DONE).exists()
+    for folder in (p for p in period.iterdir() if p.name not in ("_werk", "data",
+                                                                 "landelijk")):
         assert (folder / DONE).exists() and (folder / "rapport.html").exists(), folder
     time.sleep(2)
     assert not _kernel_processes(tag), "kernels left running"

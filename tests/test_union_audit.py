@@ -58,7 +58,7 @@ def test_each_output_alone_passes(outputs):
 
 def test_every_interval_over_the_union_holds_the_true_count(outputs):
     tmp, runs, code, _ = outputs
-    bounds = audit_exports([tmp / "alle", tmp / "gemeente"])
+    bounds = audit_exports([tmp / "alle", tmp / "gemeente"], exact=True)
     checked = 0
     for row in bounds.itertuples(index=False):
         true = _truth(runs, row.population, row.unit, row.cell)
@@ -141,3 +141,20 @@ def test_a_gemeente_with_one_wijk_shows_in_its_wijk_row_what_its_own_row_shows(o
         if checked == 4:
             break
     assert checked == 4
+
+
+def test_the_quick_audit_agrees_with_the_exact_one(outputs):
+    """The default audit proves most cells with a neighbourhood LP (inner bounds, inside the
+    exact interval): it must reach the same verdict for every cell, and never report a wider
+    interval than the exact LP."""
+    tmp, _, _, _ = outputs
+    folders = [tmp / "alle", tmp / "gemeente"]
+    quick = audit_exports(folders, populations=[POPULATION])
+    exact = audit_exports(folders, populations=[POPULATION], exact=True)
+    both = quick.assign(c=quick["cell"].astype(str)).merge(
+        exact.assign(c=exact["cell"].astype(str)), on=["output", "c"], suffixes=("_q", "_x"))
+    assert len(both) == len(exact) > 20
+    assert (both["ok_q"] == both["ok_x"]).all()
+    assert (both["lower_q"] >= both["lower_x"] - 1e-6).all()
+    assert (both["upper_q"] <= both["upper_x"] + 1e-6).all()
+    assert (quick["method"] == "local LP").sum() > 0 and (exact["method"] == "exact LP").all()

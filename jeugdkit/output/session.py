@@ -390,7 +390,11 @@ class ExportSession:
                         "negative": 0, "missing": 0},
             "cells": {"threshold": cells(status == PRIMARY),
                       "secondary": cells((status == SECONDARY) | (status == HIDDEN))},
-            "solver": {"method": "jeugdkit closure + LP audit", **stats},
+            # with a period ledger the solver's work depends on what other runs released
+            # before (a rerun finds its own cells locked): left out, so that a rerun with
+            # the same data writes the same log
+            "solver": {"method": "jeugdkit closure + LP audit", **(
+                {"period_ledger": True} if self.__dict__.get("period_ledger") else stats)},
         }
         rules = [f"threshold: every released count rests on >= {spec.rules.min_units} units "
                  "(0 counts released unless suppress_sampling_zeros)",
@@ -803,9 +807,15 @@ class ExportSession:
             if not bad.empty:
                 raise DisclosureError(f"LP audit failed for {len(bad)} suppressed cells, e.g. "
                                       f"{bad.iloc[0].to_dict()}; nothing was written")
+            ledger = self.__dict__.get("period_ledger") is not None
             for (pop, unit), g in bounds.groupby(["population", "unit"], sort=True):
+                narrowest = float(g["width"].min())
+                if ledger:
+                    # the proof's inner bounds depend on the other outputs in the ledger:
+                    # the log says what holds whatever they are (at least the width)
+                    narrowest = min(narrowest, float(g["required"].max()))
                 audit_summary[f"{pop}|{unit}"] = {
-                    "suppressed_cells": len(g), "narrowest_interval": float(g["width"].min()),
+                    "suppressed_cells": len(g), "narrowest_interval": narrowest,
                     "required_width": float(g["required"].max()), "pinned_cells": 0}
         for out in self.outputs.values():
             fname, data = _file_of(out)

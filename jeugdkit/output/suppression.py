@@ -482,9 +482,18 @@ class Ledger:
                 lo[c], hi[c], method[c] = values[c] - down, values[c] + up, "hypercube"
             else:
                 todo.append(c)
-        if todo:
+        if todo and exact:
             a, b = feasible_intervals(values, self.eqs, lower, upper, targets=todo,
                                       cell_eqs=self.cell_eqs)
             lo[todo], hi[todo] = a[todo], b[todo]
             method[todo] = "exact LP"
+        elif todo:
+            # a neighbourhood LP with the other cells at their true values proves most cells
+            # wide enough (inner bounds); the rest get the exact LP
+            a, b, full = feasible_intervals(values, self.eqs, lower, upper, targets=todo,
+                                            cell_eqs=self.cell_eqs,
+                                            need=np.asarray(self.width, dtype=float),
+                                            point=values)
+            lo[todo], hi[todo] = a[todo], b[todo]
+            method[todo] = np.where(full[todo], "exact LP", "local LP")
         return lo, hi, method

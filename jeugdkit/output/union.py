@@ -32,7 +32,7 @@ from jeugdkit.errors import JeugdkitError
 from jeugdkit.output.audit import audit_linked, audit_tables, relation_components
 
 COLUMNS = ["population", "unit", "output", "cell", "published", "lower", "upper", "width",
-           "required", "ok"]
+           "required", "ok", "method"]
 
 
 def find_logs(folders) -> list[Path]:
@@ -134,10 +134,15 @@ def _digest(members) -> str:
     return hashlib.sha1(",".join(sorted(map(str, members))).encode()).hexdigest()[:8]
 
 
-def audit_exports(folders, populations=None) -> pd.DataFrame:
+def audit_exports(folders, populations=None, exact: bool = False) -> pd.DataFrame:
     """Return the attacker's interval of every suppressed cell over the union of the outputs
     in ``folders`` (one row per cell and population; see :data:`COLUMNS`). ``populations``:
     audit only these population names (default: all).
+
+    A cell that a neighbourhood LP already proves wide enough gets those inner bounds
+    (``method`` "local LP": the attacker's interval holds them and may be wider); the others
+    get the exact LP over their whole linked system (``method`` "exact LP"). ``exact``: the
+    exact LP for every cell (slow on a period's outputs).
 
     ``ok`` is False where a cell can be narrowed below the protection width (for a cell the
     outputs do not show, also where its lower bound stays below the threshold)."""
@@ -155,12 +160,14 @@ def audit_exports(folders, populations=None) -> pd.DataFrame:
         tables = [t for g in component for t in groups[g]]
         if len(component) == 1:  # no relation to another population: as before
             (population, unit), = component
-            bounds = audit_tables(tables, total=tables[0].attrs["total"])
+            bounds = audit_tables(tables, total=tables[0].attrs["total"], required=None
+                                  if exact else max(t.attrs["required"] for t in tables))
             bounds.insert(0, "unit", unit)
             bounds.insert(0, "population", population)
         else:
             bounds = audit_linked({g: groups[g] for g in component}, relations,
                                   total=tables[0].attrs["total"])
+            bounds["method"] = "exact LP"
         if bounds.empty:
             continue
         bounds = bounds.rename(columns={"table": "output"})
