@@ -256,3 +256,52 @@ def test_a_new_equation_over_two_earlier_suppressed_cells_is_caught():
     assert led.status[v[0]] == SECONDARY  # V = a1 + b2 would pin a1
     lo, hi, _ = led.audit(exact=True)
     assert hi[cells[0]] - lo[cells[0]] >= 10
+
+
+# ---------------------------------------------------------------------------- relations
+def _parts_tables():
+    """A whole W that is exactly A + B per gemeente; B is small everywhere (all primary)."""
+    rows = {"W": {"g1": 40, "g2": 50}, "A": {"g1": 35, "g2": 46}, "B": {"g1": 5, "g2": 4}}
+    return {k: pd.DataFrame({"gemeentecode": list(v), "aantal": list(v.values())})
+            for k, v in rows.items()}
+
+
+def _release_parts(folder, names, ledger=None, declare=True, name="run"):
+    run = ExportSession(name, ledger=ledger, run_timestamp="t")
+    if declare:
+        run.declare_relation("parts", whole="W", parts=["A", "B"], unit="jongeren",
+                             exclusive=True)
+    data = _parts_tables()
+    out = run.freq_tables([dict(data=data[n], dims=["gemeentecode"], count="aantal", name=n,
+                                unit="jongeren", population=n) for n in names])
+    run.write(folder)
+    return dict(zip(names, out))
+
+
+def test_a_relation_between_populations_is_protected(tmp_path, monkeypatch):
+    """B = W - A cell by cell: publishing W and A would give B back. The negative control
+    (the relation step switched off) is caught by the audit; with it, nothing is."""
+    monkeypatch.setattr(ExportSession, "_protect_relations", lambda self, touched: {})
+    _release_parts(tmp_path / "los", ["W", "A", "B"])
+    bad = audit_exports([tmp_path / "los"])
+    assert (~bad["ok"]).sum() >= 2  # B's cells pinned
+    monkeypatch.undo()
+    tables = _release_parts(tmp_path / "samen", ["W", "A", "B"])
+    bounds = audit_exports([tmp_path / "samen"])
+    assert bounds["ok"].all(), bounds[~bounds["ok"]]
+    shown = {n: t["aantal"].notna().sum() for n, t in tables.items()}
+    assert shown["W"] + shown["A"] < 6  # W or A gave up cells for B
+
+
+def test_a_relation_in_the_ledger_protects_a_later_run_that_does_not_declare_it(tmp_path):
+    """The first run declares the relation and releases the whole; the second releases the
+    parts and declares nothing: the ledger's relation still makes it hide B."""
+    ledger = PeriodLedger(tmp_path / "ledger")
+    _release_parts(tmp_path / "eerst", ["W"], ledger, name="eerst")
+    tables = _release_parts(tmp_path / "later", ["A", "B"], ledger, declare=False,
+                            name="later")
+    assert tables["B"]["aantal"].isna().all()
+    assert tables["A"]["aantal"].isna().sum() >= 2  # A hides B (B = W - A)
+    bounds = audit_exports([tmp_path / "eerst", tmp_path / "later"])
+    assert bounds["ok"].all(), bounds[~bounds["ok"]]
+    assert {"A", "B"} <= set(bounds["population"])

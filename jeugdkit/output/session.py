@@ -184,9 +184,13 @@ class ExportSession:
                 self._ledgers = state["ledgers"]
             else:
                 state["ledgers"] = self._ledgers
+            self._ledger_relations = state.setdefault("relations", [])
             self._ledger_version = None  # until written: an exception leaves it stale
             yield
             state["outputs"].extend(self.__dict__.pop("_registered", []))
+            for r in self.__dict__.get("relations", []):
+                if r not in state["relations"]:
+                    state["relations"].append(r)
         self._ledger_version = state["version"]
 
     def _refresh(self) -> None:
@@ -451,6 +455,7 @@ class ExportSession:
                                       protection_width=protection_width, publish=publish)
             self._register(spec)
             stats = spec.ledger.protect([(TableGeom(spec.trees), spec.cells)])
+            stats.update(self._protect_relations({(spec.ledger.population, spec.ledger.unit)}))
             return self._finish(spec, stats)
 
     def freq_tables(self, specs: list[dict]) -> list[pd.DataFrame]:
@@ -471,7 +476,24 @@ class ExportSession:
                     stats[id(p.ledger)] = p.ledger.protect(
                         [(TableGeom(q.trees), q.cells) for q in prepared
                          if q.ledger is p.ledger])
+            linked = self._protect_relations({(p.ledger.population, p.ledger.unit)
+                                              for p in prepared})
+            for s in stats.values():
+                s.update(linked)
             return [self._finish(p, stats[id(p.ledger)]) for p in prepared]
+
+    def _protect_relations(self, touched) -> dict:
+        """Suppress more where a declared relation between populations (this run's, or any
+        run's of the period in its ledger) would narrow a suppressed cell."""
+        from jeugdkit.output.relations import protect_linked
+        relations = []
+        for r in [*self.__dict__.get("_ledger_relations", []),
+                  *self.__dict__.get("relations", [])]:
+            if r not in relations:
+                relations.append(r)
+        if not relations:
+            return {}
+        return protect_linked(self._ledgers, relations, touched)
 
     # -- statistics tables ----------------------------------------------------------------------
     def stats_table(self, data: pd.DataFrame, dims, *, value: str, stat: str = "mean",

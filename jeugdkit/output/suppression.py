@@ -381,8 +381,9 @@ class Ledger:
                 exact += len(failing)
                 still = [c for c in failing if hi[c] - lo[c] < self.width[c]]
                 queue = deque()
-                pinned = [c for c in still if hi[c] - lo[c] < 1e-9
-                          and self._unsuppress_pinned(c, counts, queue)]
+                pinned = self._fixed_by_locked([c for c in still if hi[c] - lo[c] < 1e-9],
+                                               values, sup)
+                pinned = [c for c in pinned if self._unsuppress_pinned(c, counts, queue)]
                 if pinned:
                     still = [c for c in still if c not in pinned]
                     self._closure(counts, queue)
@@ -410,6 +411,23 @@ class Ledger:
                 "proved_by_local_lp": local, "exact_lp_cells": exact,
                 "rechecked_locked": len(recheck),
                 "primary": int((st == PRIMARY).sum()), "secondary": int((st == SECONDARY).sum())}
+
+    def _fixed_by_locked(self, cells, values, sup) -> list[int]:
+        """Return the secondary cells among ``cells`` that the locked cells alone determine:
+        pinned even if every cell this run may still change were suppressed. Only those are
+        known whatever this run does (a cell pinned through a cell this run released is
+        widened instead)."""
+        cells = [c for c in cells if self.status[c] == SECONDARY and not self.locked[c]]
+        if not cells:
+            return []
+        st = np.asarray(self.status)
+        loose = (st == RELEASED) & ~np.asarray(self.locked, dtype=bool) & ~np.isin(
+            np.arange(len(st)), list(self.pinned))
+        unknown = sup | loose
+        lo, hi = feasible_intervals(values, self.eqs, np.where(unknown, 0.0, values),
+                                    np.where(unknown, np.inf, values), targets=cells,
+                                    cell_eqs=self.cell_eqs)
+        return [c for c in cells if hi[c] - lo[c] < 1e-9]
 
     def _touched_locked(self) -> set[int]:
         """Return the locked protected cells that equations added since the last protection
