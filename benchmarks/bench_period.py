@@ -53,8 +53,9 @@ def run(pop, ref, codes, out: Path, ledger) -> list[dict]:
         if code is None:
             release_tables(pop, out / name, run=session, figures=False)
         else:
-            release_tables(pop, out / name, gemeente=code, groups=comparison_group(ref, code, by=by),
-                           run=session, figures=False)
+            release_tables(pop, out / name, gemeente=code,
+                           groups=comparison_group(ref, code, by=by), run=session,
+                           figures=False)
         seconds = time.perf_counter() - t
         peak = tracemalloc.get_traced_memory()[1] / 2**20
         tracemalloc.stop()
@@ -86,7 +87,8 @@ def main() -> None:
         shutil.rmtree(out, ignore_errors=True)
         ledger = PeriodLedger(out / "_ledger") if mode == "ledger" else None
         rows = run(pop, ref, codes, out, ledger)
-        print(f"\n== every run {'protected on its own' if mode == 'alone' else 'against the period ledger'}")
+        how = "protected on its own" if mode == "alone" else "against the period ledger"
+        print(f"\n== every run {how}")
         print(pd.DataFrame(rows).to_string(index=False))
         t = time.perf_counter()
         bounds = audit_exports([out], populations=args.population)
