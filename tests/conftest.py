@@ -18,6 +18,16 @@ def write_sav(path: Path, columns: dict, labels: dict | None = None) -> Path:
     return path
 
 
+def ledger_truth(runs, population, unit, cell):
+    """Return the true count of a cell from the sessions' own ledgers (None if not there)."""
+    key = tuple(sorted(cell.items())) if isinstance(cell, dict) else ()
+    for run in runs.values():
+        ledger = run._ledgers.get((population, unit))
+        if ledger is not None and key in ledger.keys:
+            return ledger.value[ledger.keys[key]]
+    return None
+
+
 def rin(*numbers: int) -> list[str]:
     """Return 9-digit RINPERSOON strings with leading zeros."""
     return [f"{n:09d}" for n in numbers]

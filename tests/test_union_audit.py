@@ -19,6 +19,7 @@ from jeugdkit.output.union import audit_exports
 from jeugdkit.population import build_population
 from jeugdkit.read import Reader
 from jeugdkit.tables import comparison_group, release_tables
+from tests.conftest import ledger_truth
 
 
 @pytest.fixture(scope="module")
@@ -36,16 +37,6 @@ def outputs(tmp_path_factory):
     return tmp, runs, code, pop
 
 
-def _truth(runs, population, unit, cell):
-    """Return the true count of a cell from the sessions' own ledgers (None if not there)."""
-    key = tuple(sorted(cell.items())) if isinstance(cell, dict) else ()
-    for run in runs.values():
-        ledger = run._ledgers.get((population, unit))
-        if ledger is not None and key in ledger.keys:
-            return ledger.value[ledger.keys[key]]
-    return None
-
-
 POPULATION = "gebruik_totaal-2023"  # one population keeps the exact LPs quick
 
 
@@ -61,7 +52,7 @@ def test_every_interval_over_the_union_holds_the_true_count(outputs):
     bounds = audit_exports([tmp / "alle", tmp / "gemeente"], exact=True)
     checked = 0
     for row in bounds.itertuples(index=False):
-        true = _truth(runs, row.population, row.unit, row.cell)
+        true = ledger_truth(runs, row.population, row.unit, row.cell)
         if true is None:
             continue  # a composite code of the gemeente's run (the rest of its group)
         assert row.lower - 1e-6 <= true <= row.upper + 1e-6, (row, true)
@@ -81,7 +72,7 @@ def test_a_folder_made_unsafe_on_purpose_is_caught(outputs, tmp_path, capsys):
     table = pd.read_csv(path, dtype=str, keep_default_na=False)
     dims = ["gemeentecode", "leeftijdsgroep", "geslacht"]
     blank = table.index[table["aantal"] == ""]
-    truths = [_truth(runs, POPULATION, "jongeren",
+    truths = [ledger_truth(runs, POPULATION, "jongeren",
                      {d: table.at[i, d] for d in dims if table.at[i, d] != "totaal"})
               for i in blank]
     primary = next(i for i, v in zip(blank, truths) if 0 < v < 10)
@@ -92,7 +83,7 @@ def test_a_folder_made_unsafe_on_purpose_is_caught(outputs, tmp_path, capsys):
     bad = audit_exports([leaky], populations=[POPULATION]).query("~ok")
     cell = {d: table.at[primary, d] for d in dims if table.at[primary, d] != "totaal"}
     assert len(bad) == 1 and bad["cell"].iloc[0] == cell
-    assert bad["width"].iloc[0] == 0 and bad["lower"].iloc[0] == _truth(
+    assert bad["width"].iloc[0] == 0 and bad["lower"].iloc[0] == ledger_truth(
         runs, POPULATION, "jongeren", cell)
     assert main(["audit", str(leaky), "--population", POPULATION]) == 1
     out = capsys.readouterr().out

@@ -23,6 +23,7 @@ from jeugdkit.periods import Period
 from jeugdkit.population import build_population
 from jeugdkit.read import Reader
 from jeugdkit.tables import _declare_relations, release_tables
+from tests.conftest import ledger_truth
 
 UNIT = "jongeren"
 
@@ -245,16 +246,6 @@ def halves(tmp_path_factory):
     return tmp, runs
 
 
-def _truth(runs, population, unit, cell):
-    """Return the true count of a cell from the sessions' own ledgers (None if not there)."""
-    key = tuple(sorted(cell.items())) if isinstance(cell, dict) else ()
-    for run in runs.values():
-        ledger = run._ledgers.get((population, unit))
-        if ledger is not None and key in ledger.keys:
-            return ledger.value[ledger.keys[key]]
-    return None
-
-
 def _without_relations(folder, dest):
     """Return a copy of the export folders with the relations left out of every log."""
     shutil.copytree(folder, dest)
@@ -282,7 +273,7 @@ def test_over_a_year_and_its_first_half_every_interval_holds_the_true_count(halv
     bounds = audit_exports(folders, populations=linked, exact=True)
     checked = 0
     for row in bounds.itertuples(index=False):
-        true = _truth(mine, row.population, row.unit, row.cell)
+        true = ledger_truth(mine, row.population, row.unit, row.cell)
         assert true is not None, row
         assert row.lower - 1e-6 <= true <= row.upper + 1e-6, (row, true)
         checked += 1

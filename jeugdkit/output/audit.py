@@ -31,15 +31,20 @@ from jeugdkit.errors import DisclosureError
 from jeugdkit.output.structure import DimTree, canonical_key, cell_codes, equations
 
 
+def _root(parent: list[int], a: int) -> int:
+    """Return the root of ``a`` in a union-find forest (halving the path on the way)."""
+    while parent[a] != a:
+        parent[a] = parent[parent[a]]
+        a = parent[a]
+    return a
+
+
 def _components(n: int, eqs, hidden: np.ndarray, ineqs=()) -> list[list[int]]:
     """Return groups of hidden cells linked by equations or inequalities (union-find)."""
     parent = list(range(n))
 
     def find(a: int) -> int:
-        while parent[a] != a:
-            parent[a] = parent[parent[a]]
-            a = parent[a]
-        return a
+        return _root(parent, a)
 
     for cells in itertools.chain(((p, *kids) for p, kids in eqs), (c for c, _, _ in ineqs)):
         members = [c for c in cells if hidden[c]]
@@ -216,19 +221,8 @@ def local_width(j: int, values, eqs, cell_eqs, hidden, lower, upper, max_cells: 
     the feasible set: the width found is never larger than the true width, so a cell that is
     wide enough here is protected (used to speed up the suppression search).
     """
-    cols = [j]
-    seen = {j}
-    i = 0
-    while i < len(cols) and len(cols) < max_cells:
-        for e in cell_eqs[cols[i]]:
-            p, kids = eqs[e]
-            for c in (p, *kids):
-                if hidden[c] and c not in seen:
-                    seen.add(c)
-                    cols.append(c)
-        i += 1
-    a_eq, b_eq, bounds = _lp_system(cols, eqs, cell_eqs, lower, upper, values)
-    return _solve(a_eq, b_eq, bounds, 0, -1.0) - _solve(a_eq, b_eq, bounds, 0, 1.0)
+    lo, hi = local_bounds(j, values, eqs, cell_eqs, hidden, lower, upper, max_cells)
+    return hi - lo
 
 
 def local_bounds(j: int, point, eqs, cell_eqs, hidden, lower, upper, max_cells: int = 60):
@@ -443,10 +437,7 @@ def audit_linked(groups: dict, relations, total: str = "totaal") -> pd.DataFrame
     parent = list(range(n))
 
     def find(a: int) -> int:
-        while parent[a] != a:
-            parent[a] = parent[parent[a]]
-            a = parent[a]
-        return a
+        return _root(parent, a)
 
     def cell(population: str, unit: str, key):
         g = (population, unit)
