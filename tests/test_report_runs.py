@@ -267,8 +267,10 @@ def test_an_interrupted_batch_stops_within_seconds_and_keeps_what_was_done(
     before = _files(out / "2023" / done)
     tag = f"JEUGDKIT_TEST_TAG={uuid.uuid4().hex}"
     env.update({"FAKE_SLOW": "03:*", tag.split("=")[0]: tag.split("=")[1]})
+    # without the national set first (its own test below): this test is about stopping
     proc = subprocess.Popen([sys.executable, "-m", "jeugdkit.cli",
-                             *_report_args(tree, out, "--all", "--force", "--workers", "2")],
+                             *_report_args(tree, out, "--all", "--force", "--workers", "2",
+                                           "--ledger", "none")],
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             start_new_session=True)
     try:
@@ -301,8 +303,6 @@ def test_an_interrupted_batch_stops_within_seconds_and_keeps_what_was_done(
     period = out / "2023"
     assert not [p.name for p in period.iterdir() if p.name.startswith(".")]  # no half-builds
     assert _files(period / done) == before  # the done one is still whole
-    # the period release (landelijk) is done before any gemeente starts
-    assert (period / "landelijk" / DONE).exists()
     for folder in (p for p in period.iterdir() if p.name not in ("_werk", "data",
                                                                  "landelijk")):
         assert (folder / DONE).exists() and (folder / "rapport.html").exists(), folder
@@ -441,3 +441,35 @@ def test_inventory_and_cache_exit_1_when_a_file_cannot_be_read(quirky_tree, tmp_
     err = capsys.readouterr().err
     assert f"jeugdkit cache: not cached: {bad}: " in err
     assert len(list(cache.glob("*.parquet"))) == 2  # the readable files are cached
+
+
+def test_report_all_releases_the_national_set_first_and_once(tmp_path, fake_notebooks):
+    """`report --all` releases the period's national set into the ledger before any gemeente
+    (tables and trajectories of every gemeente, each with its export log); a rerun finds it
+    in the ledger and does not release it again."""
+    import synthetic
+    from jeugdkit.output import PeriodLedger
+    from jeugdkit.report.runner import run_reports
+    synthetic.generate(tmp_path / "boom", persons=2_000, gemeenten=8, years=(2021, 2024))
+    out, root = tmp_path / "rapporten", tmp_path / "grootboek"
+    lines: list[str] = []
+    summary = run_reports(tmp_path / "boom" / "ra", "2023", gemeenten="all", out=out,
+                          cache_dir=tmp_path / "cache", workers=2, ledger=root,
+                          log=lines.append)
+    assert not summary.failed, [o.message for o in summary.failed]
+    national = out / "2023" / "landelijk"
+    assert (national / DONE).exists()
+    for part in ("tabellen", "trajecten"):
+        log = json.loads((national / part / "log" / "results.json").read_text())
+        assert log["run"]["name"] == f"periode-2023-{part}" and log["results"]
+    ledger = PeriodLedger.for_period(root, "2023")
+    info = ledger.summary()
+    assert info["runs"] == 2 and info["outputs"] > 10
+    first = next(i for i, line in enumerate(lines) if "landelijke set" in line)
+    assert first < next(i for i, line in enumerate(lines) if ": begonnen" in line)
+    again: list[str] = []
+    run_reports(tmp_path / "boom" / "ra", "2023", gemeenten="all", out=out,
+                cache_dir=tmp_path / "cache", workers=2, ledger=root, log=again.append)
+    assert any("al in het grootboek" in line for line in again), again
+    assert ledger.summary()["version"] == info["version"]
+    assert "landelijk" not in (out / "index.html").read_text()

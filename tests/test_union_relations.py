@@ -235,7 +235,7 @@ def test_release_tables_declares_within_only_where_it_holds():
 def halves(tmp_path_factory):
     """The tables of 2023 and of 2023H1 (default units, and every table in unit jongeren)."""
     tmp = tmp_path_factory.mktemp("relations")
-    synthetic.generate(tmp, persons=3_000, gemeenten=8, years=(2021, 2024))
+    synthetic.generate(tmp, persons=2_000, gemeenten=8, years=(2021, 2024))
     runs = {}
     for label in ("2023", "2023H1"):
         pop = build_population(Reader(tmp / "ra", cache_dir=tmp / "cache"), label)
