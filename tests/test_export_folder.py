@@ -81,13 +81,14 @@ def test_reused_folder_keeps_nothing_of_an_earlier_run(study, tmp_path):
     code = _gemeente(pop)
     out = tmp_path / "tables"
     release_tables(pop, out, gemeente=code, figures=True)
-    assert (out / "indicators_wijk.csv").exists() or (out / "positie.csv").exists()
+    assert (out / "indicators_wijk.csv").exists()
     (out / "eigen_aantekeningen.txt").write_text("van de onderzoeker", encoding="utf-8")
     earlier = {p.name for p in out.iterdir() if p.is_file()}
     with pytest.warns(UserWarning, match="eigen_aantekeningen.txt"):
-        release_tables(pop, out, figures=False)  # all gemeenten: no wijk, position, figures
+        release_tables(pop, out, gemeente=code, figures=False, wijken=False)  # fewer files
     now = {p.name for p in out.iterdir() if p.is_file()}
-    assert "positie.csv" in earlier and "positie.csv" not in now
+    assert "indicators_wijk.csv" in earlier and "indicators_wijk.csv" not in now
+    assert any(n.endswith(".png") for n in earlier)
     assert not any(n.endswith(".png") for n in now)
     # a file the kit did not write is left alone, but named
     assert "eigen_aantekeningen.txt" in now

@@ -138,7 +138,7 @@ class _System:
             out.extend((p, *kids))
         return [m for m in dict.fromkeys(out) if m != c]
 
-    def local_width(self, c: int, unknown, lower, upper, max_cells: int = 60) -> float:
+    def local_width(self, c: int, unknown, lower, upper, max_cells: int = 250) -> float:
         cols, seen, i = [c], {c}, 0
         while i < len(cols) and len(cols) < max_cells:
             for m in self.neighbours(cols[i]):
@@ -195,7 +195,7 @@ def protect_linked(ledgers: dict, relations, touched, max_rounds: int = 50) -> d
                     raise DisclosureError(
                         f"population {led.population!r}: suppressed cell {led._label(i)} "
                         "cannot be protected against the populations related to it "
-                        f"({', '.join(p for p, _ in keys)}): every cell that could hide it "
+                        f"({_names(keys)}): every cell that could hide it "
                         "is released already; coarsen the tables or release them together")
                 need = width[c]
                 m = min(cands, key=lambda x: (system.values[x] < need, system.values[x], x))
@@ -211,6 +211,12 @@ def protect_linked(ledgers: dict, relations, touched, max_rounds: int = 50) -> d
             raise DisclosureError(f"populations {[p for p, _ in keys]}: the suppression across "
                                   f"related populations did not settle in {max_rounds} rounds")
     return stats
+
+
+def _names(keys, show: int = 4) -> str:
+    names = [p for p, _ in keys]
+    more = f" and {len(names) - show} more" if len(names) > show else ""
+    return ", ".join(names[:show]) + more
 
 
 def _free(system: _System, g: int) -> bool:
