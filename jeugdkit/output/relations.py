@@ -23,7 +23,7 @@ from __future__ import annotations
 import numpy as np
 
 from jeugdkit.errors import DisclosureError
-from jeugdkit.output.audit import _lp_system, _solve, _ub_system, feasible_intervals
+from jeugdkit.output.audit import _lp_system, _root, _solve, _ub_system, feasible_intervals
 from jeugdkit.output.suppression import SECONDARY, UNKNOWN, Ledger
 
 
@@ -49,10 +49,7 @@ def _components(links, touched, present) -> list[list]:
 
     def find(a):
         parent.setdefault(a, a)
-        while parent[a] != a:
-            parent[a] = parent[parent[a]]
-            a = parent[a]
-        return a
+        return _root(parent, a)
 
     for _, unit, left, right, _ in links:
         keys = [(p, unit) for p in (*left, *right) if (p, unit) in present]

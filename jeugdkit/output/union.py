@@ -22,7 +22,6 @@ Example::
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 
@@ -30,6 +29,7 @@ import pandas as pd
 
 from jeugdkit.errors import JeugdkitError
 from jeugdkit.output.audit import audit_linked, audit_tables, relation_components
+from jeugdkit.output.structure import composite_code
 
 COLUMNS = ["population", "unit", "output", "cell", "published", "lower", "upper", "width",
            "required", "ok", "method"]
@@ -111,7 +111,7 @@ def _expand(frame: pd.DataFrame, composition: dict) -> pd.DataFrame:
     hier = frame.attrs["hierarchies"]
     codes = frame.attrs["codes"]
     for dim, parts in composition.items():
-        rename = {c: f"{c}[{_digest(m)}]" for c, m in parts.items()}
+        rename = {c: composite_code(c, m) for c, m in parts.items()}
         frame[dim] = frame[dim].astype(str).replace(rename)
         h = {rename.get(k, k): rename.get(v, v) for k, v in hier.get(dim, {}).items()}
         present = [rename.get(c, c) for c in codes.get(dim, [])] or \
@@ -128,10 +128,6 @@ def _expand(frame: pd.DataFrame, composition: dict) -> pd.DataFrame:
         hier[dim] = h
         codes[dim] = present
     return frame
-
-
-def _digest(members) -> str:
-    return hashlib.sha1(",".join(sorted(map(str, members))).encode()).hexdigest()[:8]
 
 
 def audit_exports(folders, populations=None, exact: bool = False) -> pd.DataFrame:
