@@ -40,6 +40,10 @@ class OutputControl:
     protection_width: int | None = None
     """Secondary suppression: the interval [min, max] an attacker can derive by linear
     programming for a suppressed cell must be at least this wide (None: ``min_units``)."""
+    complements: str = "optimal"
+    """How secondary suppression chooses complements: ``optimal`` (the cheapest pattern by
+    cost, value + 1 per cell, proved by cut generation over a MILP; the greedy pattern when
+    the problem is too large or the proof does not finish within its limits) or ``greedy``."""
     suppress_sampling_zeros: bool = False
     """Treat a count of 0 that is not a structural zero as unsafe (CBS practice: 0 is safe)."""
     forbidden_statistics: tuple[str, ...] = ("min", "max", "minimum", "maximum", "minimaal",

@@ -87,6 +87,9 @@ def _tightened(base: OutputControl, overrides: dict, what: str) -> OutputControl
     """Return base with overrides applied; refuse any override that loosens a rule."""
     overrides = {k: v for k, v in overrides.items() if v is not None}
     new = dataclasses.replace(base, **overrides)
+    if new.complements not in ("optimal", "greedy"):
+        raise JeugdkitError(f"{what}: output_control.complements is {new.complements!r}; "
+                            "expected 'optimal' or 'greedy'")
     floor = OutputControl()
     loose = []
     for key in ("min_units", "min_model_df"):
@@ -454,7 +457,8 @@ class ExportSession:
                                       min_units=min_units, rounding_base=rounding_base,
                                       protection_width=protection_width, publish=publish)
             self._register(spec)
-            stats = spec.ledger.protect([(TableGeom(spec.trees), spec.cells)])
+            stats = spec.ledger.protect([(TableGeom(spec.trees), spec.cells)],
+                                        optimise=spec.rules.complements == "optimal")
             stats.update(self._protect_relations({(spec.ledger.population, spec.ledger.unit)}))
             return self._finish(spec, stats)
 
@@ -475,7 +479,8 @@ class ExportSession:
                 if id(p.ledger) not in stats:
                     stats[id(p.ledger)] = p.ledger.protect(
                         [(TableGeom(q.trees), q.cells) for q in prepared
-                         if q.ledger is p.ledger])
+                         if q.ledger is p.ledger],
+                        optimise=p.rules.complements == "optimal")
             linked = self._protect_relations({(p.ledger.population, p.ledger.unit)
                                               for p in prepared})
             for s in stats.values():
@@ -585,7 +590,9 @@ class ExportSession:
                                equations(trees), primary, rules.protection_width
                                or rules.min_units, name)
         additive = stat in ("mean", "sum", "share")
-        stats = ledger.protect([(TableGeom(trees), idx)]) if additive else {"rounds": 0}
+        stats = (ledger.protect([(TableGeom(trees), idx)],
+                                optimise=rules.complements == "optimal")
+                 if additive else {"rounds": 0})
         status = np.asarray([ledger.status[i] for i in idx])
         if not additive:
             status[status == SECONDARY] = 0

@@ -28,6 +28,7 @@ import numpy as np
 from jeugdkit.errors import DisclosureError
 from jeugdkit.output.audit import feasible_intervals, local_width
 from jeugdkit.output.hypercube import TableGeom, certificate_width
+from jeugdkit.output.optimal import attack_lp, optimal_pattern
 
 RELEASED, PRIMARY, SECONDARY, STRUCTURAL, HIDDEN = 0, 1, 2, 3, 4
 """Cell status. HIDDEN: a cell no output publishes (a rest category, the inside of a
@@ -38,6 +39,10 @@ if it can."""
 PROTECTED = (PRIMARY, SECONDARY)
 SHARED_PENALTY = 1e9
 UNKNOWN = (PRIMARY, SECONDARY, HIDDEN)
+MAX_OPTIMAL_FREE = 3000
+"""The cost optimisation solves at most this many free cells as one problem; more are
+optimised in blocks of :data:`OPTIMAL_BLOCK` (the master MILP grows with the free cells)."""
+OPTIMAL_BLOCK = 1500
 
 
 class Ledger:
@@ -71,12 +76,28 @@ class Ledger:
         self.pinned: set[int] = set()
         """Cells that earlier outputs' released cells determine exactly: suppressing one hides
         nothing, so none is ever chosen as a complement (see :meth:`_unsuppress_pinned`)."""
+        self.points: tuple[int, list] = (0, [])
+        """Feasible tables of the attacker found by the cost optimisation, with the number of
+        equations they satisfy: while no equation is added and the cells they move stay
+        unknown, they prove those cells' intervals at least as wide as they span."""
         self.checked_eqs = 0
         """Equations up to this index were in the ledger when it was last protected: a locked
         suppressed cell linked to a newer one is checked again (see :meth:`protect`)."""
 
     def __len__(self) -> int:
         return len(self.value)
+
+    def __getstate__(self):
+        # the feasible points and the audit cache are working data of one protection: the
+        # period ledger on disk stays small without them
+        state = dict(self.__dict__)
+        state["points"] = (0, [])
+        state.pop("_audited", None)
+        return state
+
+    def __setstate__(self, state):
+        state.setdefault("points", (0, []))
+        self.__dict__.update(state)
 
     def add_table(self, keys, values, structural, equations, primary, width: float,
                   output: str, hidden=None) -> list[int]:
@@ -335,24 +356,141 @@ class Ledger:
             frontier = nxt
         return []
 
-    def protect(self, tables=(), check_local: int = 60) -> dict:
-        """Add secondary suppressions until every suppressed cell is protected; return stats.
-
-        ``tables``: (TableGeom, ledger cells in C order) of the tables just added; their
-        primary cells get hypercubes first.
-        """
-        n = len(self.value)
+    def _counts(self) -> np.ndarray:
+        """Return the number of unknown cells in every equation."""
         counts = np.zeros(len(self.eqs), dtype=np.int64)
         sup = self._suppressed()
         for e, (p, kids) in enumerate(self.eqs):
             counts[e] = int(sup[p]) + int(sup[kids].sum())
+        return counts
+
+    def protect(self, tables=(), check_local: int = 60, optimise: bool | dict = False) -> dict:
+        """Add secondary suppressions until every suppressed cell is protected; return stats.
+
+        ``tables``: (TableGeom, ledger cells in C order) of the tables just added; their
+        primary cells get hypercubes first. ``optimise``: after the greedy pattern is found,
+        choose the complements of these tables again by cost (:meth:`_optimise`; a dict
+        passes limits to :func:`~jeugdkit.output.optimal.optimal_pattern`).
+        """
+        counts = self._counts()
         queue: deque = deque()
         cubes = sum(self._hypercubes(g, cells, counts, queue) for g, cells in tables)
         queue.extend(int(e) for e in np.flatnonzero(counts == 1))
         self._closure(counts, queue)
         recheck = self._touched_locked()
+        stats = {"hypercubes": cubes, "rechecked_locked": len(recheck)}
+        self._settle(counts, recheck, check_local, stats)
+        if optimise and tables:
+            stats["complements"] = self._optimise(optimise)
+            if stats["complements"].get("applied"):
+                counts = self._counts()
+                self._settle(counts, self._touched_locked() | recheck, check_local, stats)
+        st = np.asarray(self.status)
+        self.checked_eqs = len(self.eqs)
+        stats.update(primary=int((st == PRIMARY).sum()), secondary=int((st == SECONDARY).sum()))
+        return stats
+
+    def _optimise(self, limits) -> dict:
+        """Choose the complements of the cells this protection may still change by cost.
+
+        The greedy pattern is feasible; :func:`~jeugdkit.output.optimal.optimal_pattern`
+        searches the cheapest one (value + 1 per suppressed cell) over the cells that are not
+        locked, primary, hidden, structural or pinned, with every cell already released fixed
+        known and every suppressed locked cell fixed unknown. A cheaper proved pattern
+        replaces the greedy one; otherwise the greedy one stays. More than
+        :data:`MAX_OPTIMAL_FREE` free cells are optimised in blocks of consecutive cells (a
+        table's cells are in row-major order, so a block is a run of its leading codes), each
+        with the others fixed as they are: every block keeps the whole pattern safe and never
+        costs more, but the result is no longer proved optimal as a whole. Return what
+        happened."""
+        st = np.asarray(self.status)
+        n = len(st)
+        locked = np.asarray(self.locked, dtype=bool)
+        pinned = np.zeros(n, dtype=bool)
+        pinned[list(self.pinned)] = True
+        free = np.isin(st, (RELEASED, SECONDARY)) & ~locked & ~pinned
+        unknown = np.isin(st, (PRIMARY, HIDDEN)) | ((st == SECONDARY) & locked)
+        values = np.asarray(self.value, dtype=float)
+        out = {"method": "greedy", "free_cells": int(free.sum())}
+        if not free.any() or not self.eqs:
+            return out
+        cells = np.flatnonzero(free)
+        blocks = ([cells] if len(cells) <= MAX_OPTIMAL_FREE else
+                  np.array_split(cells, -(-len(cells) // OPTIMAL_BLOCK)))
+        greedy_cost = float((values[free & (st == SECONDARY)] + 1).sum())
+        lp = attack_lp(values, self.eqs, self.cell_eqs, free | unknown)
+        kw = limits if isinstance(limits, dict) else {}
+        statuses: dict[str, int] = {}
+        totals = dict(rounds=0, cuts=0, lps=0, witnessed=0, quick=0)
+
+        def quick(c: int, hidden) -> bool:
+            cert = self.cert.get(c)
+            if cert and certificate_width(cert[0], cert[1], values, hidden, self.eqs,
+                                          self.cell_eqs) >= self.width[c]:
+                return True
+            return local_width(c, values, self.eqs, self.cell_eqs, hidden,
+                               np.where(hidden, 0.0, values), np.where(hidden, np.inf, values),
+                               60) >= self.width[c]
+
+        bound = 0.0
+        for block in blocks:
+            now = np.asarray(self.status)
+            mine = np.zeros(n, dtype=bool)
+            mine[block] = True
+            fixed_unknown = unknown | (free & ~mine & (now == SECONDARY))
+            res = optimal_pattern(values, self.eqs, self.cell_eqs, np.asarray(self.width),
+                                  free=mine, known=~mine & ~fixed_unknown,
+                                  unknown=fixed_unknown, required=self._protected() | mine,
+                                  incumbent=mine & (now == SECONDARY), lp=lp,
+                                  quick=quick if len(blocks) > 1 else None, **kw)
+            statuses[res.status] = statuses.get(res.status, 0) + 1
+            for k in totals:
+                totals[k] += getattr(res, k)
+            bound += res.lower_bound
+            block_cost = float((values[mine & (now == SECONDARY)] + 1).sum())
+            if res.suppress is None or res.cost >= block_cost - 1e-9:
+                continue
+            for c, sup in zip(block, res.suppress):
+                c = int(c)
+                if sup and now[c] != SECONDARY:
+                    self.status[c] = SECONDARY
+                    self.reason[c] = "complement chosen by cost (optimal pattern)"
+                elif not sup and now[c] == SECONDARY:
+                    self.status[c] = RELEASED
+                    self.reason[c] = ""
+            out["applied"] = True
+        st = np.asarray(self.status)
+        cost = float((values[free & (st == SECONDARY)] + 1).sum())
+        out.update(blocks=len(blocks), status=statuses, **totals, greedy_cost=greedy_cost,
+                   cost=cost)
+        if len(blocks) == 1:
+            out["lower_bound"] = bound
+        if out.get("applied"):
+            out["method"] = "optimal" if len(blocks) == 1 else "optimal per block"
+            self.points = (len(self.eqs), lp.global_points())
+        return out
+
+    def _point_bounds(self, sup):
+        """Return (lo, hi) over all cells: the span of the true values and the kept feasible
+        points that are still feasible (no equation added, every cell they move unknown)."""
+        values = np.asarray(self.value, dtype=float)
+        lo, hi = values.copy(), values.copy()
+        count, points = self.points
+        if count != len(self.eqs):
+            return lo, hi
+        for cells, x in points:
+            if sup[cells].all():
+                lo[cells] = np.minimum(lo[cells], x)
+                hi[cells] = np.maximum(hi[cells], x)
+        return lo, hi
+
+    def _settle(self, counts, recheck, check_local: int, stats: dict) -> None:
+        """Check every unverified protected cell (hypercube proof, neighbourhood LP, exact LP)
+        and widen the ones too narrow with one more complement each, until all are wide
+        enough; add the counts of what it did to ``stats``."""
+        n = len(self.value)
         verified: set[int] = {i for i in range(n) if self.locked[i] and i not in recheck}
-        rounds = certified = local = exact = 0
+        rounds = certified = local = exact = witnessed = 0
         while True:
             rounds += 1
             sup = self._suppressed()
@@ -363,9 +501,13 @@ class Ledger:
             if not todo:
                 break
             failing = []
+            p_lo, p_hi = self._point_bounds(sup)
             for c in todo:
                 cert = self.cert.get(c)
-                if cert and certificate_width(cert[0], cert[1], values, sup, self.eqs,
+                if p_hi[c] - p_lo[c] >= self.width[c] - 1e-9:
+                    verified.add(c)
+                    witnessed += 1
+                elif cert and certificate_width(cert[0], cert[1], values, sup, self.eqs,
                                               self.cell_eqs) >= self.width[c]:
                     verified.add(c)
                     certified += 1
@@ -405,12 +547,10 @@ class Ledger:
                 self._suppress(m, counts, queue, f"widens interval of {self._label(c)}")
                 widened = True
             self._closure(counts, queue)
-        st = np.asarray(self.status)
-        self.checked_eqs = len(self.eqs)
-        return {"hypercubes": cubes, "rounds": rounds, "proved_by_hypercube": certified,
-                "proved_by_local_lp": local, "exact_lp_cells": exact,
-                "rechecked_locked": len(recheck),
-                "primary": int((st == PRIMARY).sum()), "secondary": int((st == SECONDARY).sum())}
+        for k, v in (("rounds", rounds), ("proved_by_hypercube", certified),
+                     ("proved_by_feasible_tables", witnessed),
+                     ("proved_by_local_lp", local), ("exact_lp_cells", exact)):
+            stats[k] = stats.get(k, 0) + v
 
     def _fixed_by_locked(self, cells, values, sup) -> list[int]:
         """Return the secondary cells among ``cells`` that the locked cells alone determine:
@@ -487,12 +627,15 @@ class Ledger:
         lo, hi = np.full(n, np.nan), np.full(n, np.nan)
         method = np.full(n, "", dtype=object)
         todo = []
+        p_lo, p_hi = self._point_bounds(sup)
         for c in np.flatnonzero(self._protected()):
             c = int(c)
             if only is not None and c not in only:
                 continue
             cert = None if exact else self.cert.get(c)
-            if cert and certificate_width(cert[0], cert[1], values, sup, self.eqs,
+            if not exact and p_hi[c] - p_lo[c] >= self.width[c] - 1e-9:
+                lo[c], hi[c], method[c] = p_lo[c], p_hi[c], "feasible tables"
+            elif cert and certificate_width(cert[0], cert[1], values, sup, self.eqs,
                                           self.cell_eqs) >= self.width[c]:
                 d = dict(zip(*cert))
                 up = min((values[m] for m, g in d.items() if g != d[c]), default=np.inf)

@@ -36,8 +36,9 @@ from jeugdkit.settings import Settings
 CHAPTERS = ("02", "03", "04", "05")
 """The notebooks that add to a gemeente's one export session, in order."""
 
-PACKAGES = ("jeugdkit", "pandas", "numpy", "pyarrow", "pyreadstat", "scipy", "statsmodels",
-            "linearmodels", "matplotlib", "seaborn", "papermill", "nbconvert", "ipykernel")
+PACKAGES = ("jeugdkit", "pandas", "numpy", "pyarrow", "pyreadstat", "scipy", "highspy",
+            "statsmodels", "linearmodels", "matplotlib", "seaborn", "papermill", "nbconvert",
+            "ipykernel")
 """Package versions recorded in the provenance of every report."""
 
 WORKDIR = "_werk"
