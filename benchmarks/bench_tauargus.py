@@ -241,7 +241,7 @@ def run_job(table: str, method: str) -> dict | str:
         try:
             proc = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--worker",
                                    json.dumps(job)], capture_output=True, text=True,
-                                  timeout=TIME_LIMIT)
+                                  timeout=TIME_LIMIT, cwd=tmp)  # tau-Argus logs to its cwd
         except subprocess.TimeoutExpired:
             return f"did not finish in {TIME_LIMIT} s"
         if proc.returncode != 0 or not Path(job["result"]).exists():
