@@ -403,7 +403,7 @@ def main() -> None:
               f"{int(table.primary.sum())} below {MIN_UNITS} (primary), "
               f"{int((table.values == 0).sum())} zero, total {table.leaf_total:,}; "
               f"worker baseline (imports + table) {baseline['peak_mb']:.0f} MB")
-        rows, notes, audit_seconds, own_diff = [], [], 0.0, 0.0
+        rows, notes, audit_seconds, own_diff = [], [], 0.0, None
         for method in methods:
             result = run_job(name, method.removeprefix("kit "))
             if isinstance(result, str):
@@ -421,12 +421,16 @@ def main() -> None:
             audit_seconds += time.perf_counter() - t0
             if not method.startswith("kit"):
                 exact = sup & audit[2]
-                own_diff = max(own_diff, float(np.abs(audit[0] - own_lo)[exact].max(initial=0)),
+                own_diff = max(own_diff or 0.0,
+                               float(np.abs(audit[0] - own_lo)[exact].max(initial=0)),
                                float(np.abs(audit[1] - own_hi)[exact].max(initial=0)))
             rows.append({"method": method, **figures(table, sup, audit, result)})
         frame = pd.DataFrame(rows).set_index("method")
-        print(frame.fillna("").to_string())
+        counts = [c for c in frame.columns if c not in ("prim", "narrowest", "<10 p/s",
+                                                       "seconds")]
+        frame[counts] = frame[counts].astype("Int64")  # a row that did not finish: NA
         tau = frame[frame.index.str.startswith("tau") & frame["sec"].notna()]
+        print(frame.astype(object).where(frame.notna(), "").to_string())
         if len(tau):
             best = {col: f"{tau[col].min():g} ({tau[col].idxmin()})"
                     for col in ("sec", "sup value", "sec value", "seconds", "peak MB")}
@@ -436,9 +440,10 @@ def main() -> None:
         which = ("every suppressed cell" if len(table.codes) <= EXACT_CELLS else
                  f"a sample of {SAMPLE} suppressed cells per pattern (narrowest, <10 and tau "
                  "req are over the sample)")
-        print(f"LP audit of {which} of the {len(frame) - frame['sec'].isna().sum()} patterns: "
-              f"{audit_seconds:.1f} s; largest difference to tau-Argus's own audit of its "
-              f"patterns: {own_diff:g}")
+        print(f"LP audit of {which}: {audit_seconds:.1f} s")
+        if own_diff is not None:
+            print(f"largest difference between this LP and tau-Argus's own audit of its "
+                  f"patterns: {own_diff:g}")
 
 
 if __name__ == "__main__":
