@@ -63,7 +63,7 @@ Run: python benchmarks/bench_tauargus.py [--tables abcd]
 on a 2-core machine. Table d, the national table of bench_outputcontrol.py (gemeente x leeftijd
 x geslacht x hulpvorm, 25,725 cells), is left out by default: tau-Argus MOD and OPT did not
 finish it in 300 s each (the unity-cost runs are skipped there), and its audit covers a sample
-of the suppressed cells; it takes about 13 minutes.
+of the suppressed cells; it takes about 12 minutes.
 """
 
 from __future__ import annotations
