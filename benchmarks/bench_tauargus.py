@@ -390,8 +390,11 @@ def main() -> None:
     if args.worker:
         worker(json.loads(args.worker))
         return
-    import pytauargus
-
+    try:
+        import pytauargus
+    except ImportError:
+        raise SystemExit('pytauargus is missing: pip install -c constraints.txt -e ".[compare]"'
+                         ) from None
     print(f"pytauargus {pytauargus.__version__} (engine {pytauargus.engine_meta()}); "
           f"time limit {TIME_LIMIT} s per method and table")
     pd.set_option("display.width", 160)
