@@ -52,6 +52,33 @@ def _module_ledger(tmp_path_factory):
     os.environ[LEDGER_ENV] = before
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _module_complements(request, tmp_path_factory):
+    """Modules with ``GREEDY_COMPLEMENTS = True`` run with greedy complements (in the process
+    and, through JEUGDKIT_SETTINGS, in the CLI and notebook runs they start): they test what
+    the audit, relations, reports and partial deliveries do with a pattern, not how it is
+    chosen, and the cost optimisation would double their time. The optimal default is
+    covered by tests/test_optimal_complements.py, the output-control and period-ledger tests,
+    the demo test and the notebooks."""
+    if not getattr(request.module, "GREEDY_COMPLEMENTS", False):
+        yield
+        return
+    from jeugdkit.output import suppression
+
+    toml = tmp_path_factory.mktemp("settings") / "greedy.toml"
+    toml.write_text('[output_control]\ncomplements = "greedy"\n', encoding="utf-8")
+    saved = (suppression.MAX_OPTIMAL_FREE, suppression.MAX_BLOCKED_FREE,
+             os.environ.get("JEUGDKIT_SETTINGS"))
+    suppression.MAX_OPTIMAL_FREE = suppression.MAX_BLOCKED_FREE = -1
+    os.environ["JEUGDKIT_SETTINGS"] = str(toml)
+    yield
+    suppression.MAX_OPTIMAL_FREE, suppression.MAX_BLOCKED_FREE = saved[:2]
+    if saved[2] is None:
+        os.environ.pop("JEUGDKIT_SETTINGS", None)
+    else:
+        os.environ["JEUGDKIT_SETTINGS"] = saved[2]
+
+
 @pytest.fixture(autouse=True)
 def _test_ledger(tmp_path_factory, monkeypatch):
     """A fresh period ledger root for each test."""

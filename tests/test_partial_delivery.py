@@ -20,6 +20,9 @@ from jeugdkit.read import MissingVariableWarning, Reader
 from jeugdkit.tables import release_tables
 from jeugdkit.trajectories import build_history, release_trajectories
 
+GREEDY_COMPLEMENTS = True
+"""Greedy complements here (see conftest._module_complements)."""
+
 PERIOD = "2023"
 
 

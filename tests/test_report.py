@@ -18,6 +18,9 @@ from jeugdkit.report.html import ReportError, check_offline, render_report
 from jeugdkit.report.show import number, table
 from jeugdkit.report.summary import key_messages
 
+GREEDY_COMPLEMENTS = True
+"""Greedy complements here (see conftest._module_complements)."""
+
 PNG = base64.b64encode(bytes.fromhex(
     "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
     "1f15c4890000000d49444154789c6360f8cfc0f01f0005000201e2a5e8b80000000049454e44ae426082"

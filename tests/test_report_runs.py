@@ -39,6 +39,9 @@ PARAMETERS = ('data_root = ""\nperiod = ""\nreport_dir = ""\ncatalog = ""\ncache
               'settings = ""\ngemeente = ""\ncompare = ""\ngroep = ""\nrun_timestamp = ""\n')
 BODY = '''
 import os, json, time
+
+GREEDY_COMPLEMENTS = True
+"""Greedy complements here (see conftest._module_complements)."""
 nb, code = "{nb}", gemeente or "data"
 def asked(var):
     return any(x in (f"{{nb}}:{{code}}", f"{{nb}}:*") for x in os.environ.get(var, "").split(","))

@@ -24,6 +24,9 @@ from jeugdkit.tables import (
     stroom_flags,
 )
 
+GREEDY_COMPLEMENTS = True
+"""Greedy complements here (see conftest._module_complements)."""
+
 T = pd.Timestamp
 NAT = pd.NaT
 

@@ -21,6 +21,9 @@ from jeugdkit.read import Reader
 from jeugdkit.tables import comparison_group, release_tables
 from tests.conftest import ledger_truth
 
+GREEDY_COMPLEMENTS = True
+"""Greedy complements here (see conftest._module_complements)."""
+
 
 @pytest.fixture(scope="module")
 def outputs(tmp_path_factory):

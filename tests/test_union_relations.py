@@ -25,6 +25,9 @@ from jeugdkit.read import Reader
 from jeugdkit.tables import _declare_relations, release_tables
 from tests.conftest import ledger_truth
 
+GREEDY_COMPLEMENTS = True
+"""Greedy complements here (see conftest._module_complements)."""
+
 UNIT = "jongeren"
 
 
