@@ -188,3 +188,10 @@ def test_a_search_stopped_by_its_limit_keeps_the_greedy_pattern():
     primary = (values > 0) & (values < WIDTH)
     res = solve(values, eqs, primary, max_rounds=1)
     assert res.suppress is None and "not proved" in res.status
+
+
+def test_the_solver_prints_nothing(capfd):
+    # HiGHS writes its banner and some MIP messages straight to file descriptor 1: in a
+    # notebook they would land in the cell output
+    protect(table3(seed=9), "optimal")
+    assert capfd.readouterr().out == ""

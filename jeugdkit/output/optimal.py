@@ -29,6 +29,7 @@ keeps its own (greedy) pattern.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from dataclasses import dataclass, field
@@ -199,33 +200,35 @@ def _master(c, rows, nvar, node_limit):
         cons = [LinearConstraint(a, np.asarray(lb), np.inf)]
     else:
         cons = []
-    out = milp(c, constraints=cons, integrality=np.ones(nvar), bounds=Bounds(0, 1),
-               options={"node_limit": node_limit, "mip_rel_gap": 0.0, "presolve": True})
+    with _quiet_stdout():
+        out = milp(c, constraints=cons, integrality=np.ones(nvar), bounds=Bounds(0, 1),
+                   options={"node_limit": node_limit, "mip_rel_gap": 0.0, "presolve": True})
     if out.status != 0 or out.x is None:
         return None
     return np.round(out.x)
 
 
-_BANNER_SHOWN = False
+@contextlib.contextmanager
+def _quiet_stdout():
+    """Send the process's stdout (file descriptor 1) to /dev/null for a moment: HiGHS prints
+    a licence banner on its first construction and, from its MIP solver, an occasional debug
+    line straight to the descriptor, which would land in notebooks, reports' logs and the
+    console."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 1)
+            yield
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
 
 
 def _highs():
-    """Return a silent HiGHS instance (its first construction prints a licence banner on the
-    process's stdout, which would land in notebooks and logs: it goes to /dev/null)."""
-    global _BANNER_SHOWN
-    if _BANNER_SHOWN:
+    """Return a silent HiGHS instance."""
+    with _quiet_stdout():
         h = highspy.Highs()
-    else:
-        sys.stdout.flush()
-        saved = os.dup(1)
-        try:
-            with open(os.devnull, "w") as null:
-                os.dup2(null.fileno(), 1)
-                h = highspy.Highs()
-        finally:
-            os.dup2(saved, 1)
-            os.close(saved)
-        _BANNER_SHOWN = True
     h.setOptionValue("output_flag", False)
     return h
 
