@@ -21,6 +21,9 @@ from jeugdkit.read import Reader
 from jeugdkit.tables import comparison_group, release_tables
 from jeugdkit.trajectories import build_history, release_trajectories
 
+GREEDY_COMPLEMENTS = True
+"""Greedy complements here (see conftest._module_complements)."""
+
 
 def folder_matches_log(folder: Path) -> None:
     """Assert that every top-level file of an export folder is in its log with its sha256."""
