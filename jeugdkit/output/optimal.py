@@ -64,7 +64,6 @@ class OptimalResult:
     """Checks settled by a feasible table seen before (no LP needed)."""
     quick: int = 0
     """Checks settled by the caller's quick proof."""
-    notes: list[str] = field(default_factory=list)
 
 
 def optimal_pattern(values, eqs, cell_eqs, width, *, free, known, unknown, required,

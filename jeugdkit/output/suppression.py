@@ -431,13 +431,8 @@ class Ledger:
         totals = dict(rounds=0, cuts=0, lps=0, witnessed=0, quick=0)
 
         def quick(c: int, hidden) -> bool:
-            cert = self.cert.get(c)
-            if cert and certificate_width(cert[0], cert[1], values, hidden, self.eqs,
-                                          self.cell_eqs) >= self.width[c]:
-                return True
-            return local_width(c, values, self.eqs, self.cell_eqs, hidden,
-                               np.where(hidden, 0.0, values), np.where(hidden, np.inf, values),
-                               60) >= self.width[c]
+            return self._quick_proof(c, values, hidden, np.where(hidden, 0.0, values),
+                                     np.where(hidden, np.inf, values), 60) is not None
 
         bound = 0.0
         for block in blocks:
@@ -491,6 +486,19 @@ class Ledger:
                 hi[cells] = np.maximum(hi[cells], x)
         return lo, hi
 
+    def _quick_proof(self, c: int, values, sup, lower, upper, check_local: int):
+        """Return how cell c is proved wide enough without the exact LP under the pattern
+        ``sup`` ("hypercube": its certificate still balances; "local": a neighbourhood LP), or
+        None."""
+        cert = self.cert.get(c)
+        if cert and certificate_width(cert[0], cert[1], values, sup, self.eqs,
+                                      self.cell_eqs) >= self.width[c]:
+            return "hypercube"
+        if local_width(c, values, self.eqs, self.cell_eqs, sup, lower, upper,
+                       check_local) >= self.width[c]:
+            return "local"
+        return None
+
     def _settle(self, counts, recheck, check_local: int, stats: dict) -> None:
         """Check every unverified protected cell (hypercube proof, neighbourhood LP, exact LP)
         and widen the ones too narrow with one more complement each, until all are wide
@@ -510,20 +518,15 @@ class Ledger:
             failing = []
             p_lo, p_hi = self._point_bounds(sup)
             for c in todo:
-                cert = self.cert.get(c)
-                if p_hi[c] - p_lo[c] >= self.width[c] - 1e-9:
-                    verified.add(c)
-                    witnessed += 1
-                elif cert and certificate_width(cert[0], cert[1], values, sup, self.eqs,
-                                              self.cell_eqs) >= self.width[c]:
-                    verified.add(c)
-                    certified += 1
-                elif local_width(c, values, self.eqs, self.cell_eqs, sup, lower, upper,
-                                 check_local) >= self.width[c]:
-                    verified.add(c)
-                    local += 1
-                else:
+                how = ("points" if p_hi[c] - p_lo[c] >= self.width[c] - 1e-9 else
+                       self._quick_proof(c, values, sup, lower, upper, check_local))
+                if how is None:
                     failing.append(c)
+                    continue
+                verified.add(c)
+                witnessed += how == "points"
+                certified += how == "hypercube"
+                local += how == "local"
             if failing:
                 lo, hi = feasible_intervals(values, self.eqs, lower, upper, targets=failing,
                                             cell_eqs=self.cell_eqs)
