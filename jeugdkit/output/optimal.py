@@ -69,7 +69,7 @@ class OptimalResult:
 def optimal_pattern(values, eqs, cell_eqs, width, *, free, known, unknown, required,
                     cost=None, incumbent=None, max_rounds: int = 60,
                     node_limit: int = 20_000, lp: AttackLP | None = None,
-                    quick=None) -> OptimalResult:
+                    quick=None, gap: float = 0.02) -> OptimalResult:
     """Return the cheapest set of free cells to suppress (see the module docstring).
 
     ``values``: true values; ``eqs``: ``(parent, kids)`` additivity equations;
@@ -79,7 +79,10 @@ def optimal_pattern(values, eqs, cell_eqs, width, *, free, known, unknown, requi
     least their width when they are unknown (fixed unknown cells among them always, free cells
     when suppressed). ``cost``: per cell (default value + 1: less value first, then fewer
     cells). ``incumbent``: a known feasible pattern (mask over all cells, e.g. the greedy
-    one); the search stops early when the master's optimum reaches its cost. ``lp``: an
+    one); the search stops early when the master's optimum reaches its cost, or comes within
+    ``gap`` (a fraction) of it: the incumbent stays, proved that close to the optimum (the
+    master's last rounds are its slowest, and a pattern a few per cent cheaper is not worth
+    minutes per table). ``lp``: an
     :class:`AttackLP` over every cell that can be unknown here (and the known cells next to
     them), reused across calls (see :func:`attack_lp`). ``quick(cell, hidden)``: a cheap
     sound proof that a cell is wide enough under a pattern (a hypercube, a neighbourhood LP),
@@ -163,6 +166,9 @@ def optimal_pattern(values, eqs, cell_eqs, width, *, free, known, unknown, requi
         if res.lower_bound >= inc_cost - TOL:
             res.status = "incumbent proved optimal"
             return res
+        if res.lower_bound >= (1.0 - gap) * inc_cost:
+            res.status = f"incumbent within {gap:.0%} of optimal"
+            return res
         hidden = unknown.copy()
         hidden[var] = y > 0.5
         added = _cuts(lp, width, hidden, required, add_row, res, quick)
@@ -235,13 +241,15 @@ def _highs():
 class AttackLP:
     """The attacker's LP over a fixed set of cells, kept in one HiGHS model.
 
-    Columns are cells, rows their additivity equations; a pattern is a choice of bounds
+    Columns are cells, rows their additivity equations and any further knowledge as
+    inequalities ``(cells, coefficients, bound)``: ``sum(coefficient * cell) <= bound`` (a
+    relation between populations); a pattern is a choice of bounds
     (unknown: [0, inf), known: its value), so a new pattern changes bounds only and every
     solve starts from the last basis. One target's max and min are two re-solves with a new
     objective: much cheaper than building an LP per cell.
     """
 
-    def __init__(self, values, eqs, rows, cols):
+    def __init__(self, values, eqs, rows, cols, ineqs=()):
         self.values = values
         self.cols = np.asarray(cols, dtype=np.int64)
         self.pos = {int(c): i for i, c in enumerate(self.cols)}
@@ -257,22 +265,38 @@ class AttackLP:
                 data.append(-1.0)
         a = sparse.csc_matrix((data, (r_idx, c_idx)), shape=(len(rows), len(cols)))
         self.a = a
+        u_idx, uc_idx, u_data, b_ub = [], [], [], []
+        for r, (cells, coefs, bound) in enumerate(ineqs):
+            for cell, coef in zip(cells, coefs):
+                u_idx.append(r)
+                uc_idx.append(self.pos[int(cell)])
+                u_data.append(float(coef))
+            b_ub.append(float(bound))
+        self.a_ub = sparse.csc_matrix((u_data, (u_idx, uc_idx)), shape=(len(b_ub), len(cols)))
+        self.b_ub = np.asarray(b_ub, dtype=float)
+        full = sparse.vstack([a, self.a_ub]).tocsc()
         h = _highs()
         h.setOptionValue("presolve", "off")
+        # primal simplex: a new target changes only the objective, so the last basis stays
+        # feasible and the primal simplex goes on from it (measured on a 2,808-cell stock-and-
+        # flow ledger: 12 ms a solve against 44 ms with HiGHS's default, the dual simplex)
+        h.setOptionValue("simplex_strategy", 4)
+        inf = h.getInfinity()
         lp = highspy.HighsLp()
-        lp.num_col_, lp.num_row_ = len(cols), len(rows)
+        lp.num_col_, lp.num_row_ = len(cols), full.shape[0]
         lp.col_cost_ = np.zeros(len(cols))
         v = values[self.cols]
         lp.col_lower_, lp.col_upper_ = v.copy(), v.copy()
-        lp.row_lower_ = lp.row_upper_ = np.zeros(len(rows))
+        lp.row_lower_ = np.concatenate([np.zeros(len(rows)), np.full(len(b_ub), -inf)])
+        lp.row_upper_ = np.concatenate([np.zeros(len(rows)), self.b_ub])
         lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-        lp.a_matrix_.start_ = a.indptr
-        lp.a_matrix_.index_ = a.indices
-        lp.a_matrix_.value_ = a.data
+        lp.a_matrix_.start_ = full.indptr
+        lp.a_matrix_.index_ = full.indices
+        lp.a_matrix_.value_ = full.data
         h.passModel(lp)
         self.h = h
         self.hidden = np.zeros(len(cols), dtype=bool)
-        self.inf = h.getInfinity()
+        self.inf = inf
         self.points: list[tuple[np.ndarray, np.ndarray]] = []
         """Feasible tables seen (columns where they differ from the true one, and there)."""
         self.lo = v.copy()
@@ -301,10 +325,11 @@ class AttackLP:
 
     def witness(self, x) -> None:
         """Record a feasible table (a solution of one of the LPs), after checking it: every
-        equation holds, no cell is negative, and only unknown cells moved."""
+        equation and inequality holds, no cell is negative, and only unknown cells moved."""
         base = self.values[self.cols]
         where = np.flatnonzero(np.abs(x - base) > 1e-9)
         if (np.abs(self.a @ x).max(initial=0.0) > 1e-6 or x.min(initial=0.0) < -1e-9
+                or (self.a_ub @ x - self.b_ub).max(initial=0.0) > 1e-6
                 or not self.hidden[where].all()):
             return
         self._add_point(where, x[where])
@@ -342,6 +367,11 @@ class AttackLP:
             raise RuntimeError(f"attacker LP for cell {cell}: {self.h.modelStatusToString(status)}")
         self.h.changeColCost(j, 0.0)
         return dist, red
+
+    def width(self, cell: int) -> float:
+        """Return the exact width of ``cell``'s interval under the current pattern (two warm
+        solves; their solutions are kept as feasible tables)."""
+        return self.side(cell, -1.0)[0] + self.side(cell, 1.0)[0]
 
     def bound(self, cell: int):
         """Return (width, {cell: k}): the exact width of ``cell``'s interval under the current

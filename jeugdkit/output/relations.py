@@ -9,9 +9,10 @@ audit`` reads back); :func:`protect_linked` makes the suppression respect it.
 
 After every ledger has been protected on its own, the ledgers that relations link are put in
 one system: their cells and equations, and the relations as inequalities over cells with the
-same key. Every suppressed cell that a relation touches is checked with a neighbourhood LP
-(the other unknowns at their true values: an inner bound, so a cell wide enough there is
-protected) and, if that is not wide enough, with the exact LP. A cell still too narrow gets a
+same key. Every suppressed cell that a relation touches is checked with the exact LP of that
+system, kept warm in one HiGHS model (:class:`~jeugdkit.output.optimal.AttackLP`); each LP
+solution is a feasible table, and a cell that the tables seen so far already move by the
+protection width needs no LP of its own. A cell too narrow gets a
 complement among the free cells next to it, through a relation first (the whole, a sibling
 part) or an equation; the ledger that got it is protected again, and the check repeats until
 every such cell is wide enough. Cells of earlier outputs stay locked; when only locked cells
@@ -23,7 +24,8 @@ from __future__ import annotations
 import numpy as np
 
 from jeugdkit.errors import DisclosureError
-from jeugdkit.output.audit import _lp_system, _root, _solve, _ub_system, feasible_intervals
+from jeugdkit.output.audit import _root
+from jeugdkit.output.optimal import AttackLP
 from jeugdkit.output.suppression import SECONDARY, UNKNOWN, Ledger
 
 
@@ -135,20 +137,6 @@ class _System:
             out.extend((p, *kids))
         return [m for m in dict.fromkeys(out) if m != c]
 
-    def local_width(self, c: int, unknown, lower, upper, max_cells: int = 250) -> float:
-        cols, seen, i = [c], {c}, 0
-        while i < len(cols) and len(cols) < max_cells:
-            for m in self.neighbours(cols[i]):
-                if unknown[m] and m not in seen:
-                    seen.add(m)
-                    cols.append(m)
-            i += 1
-        a_eq, b_eq, bounds = _lp_system(cols, self.eqs, self.cell_eqs, lower, upper,
-                                        self.values)
-        a_ub, b_ub = _ub_system(cols, self.ineqs, self.cell_ineqs, self.values)
-        return (_solve(a_eq, b_eq, bounds, 0, -1.0, a_ub, b_ub)
-                - _solve(a_eq, b_eq, bounds, 0, 1.0, a_ub, b_ub))
-
 
 def protect_linked(ledgers: dict, relations, touched, max_rounds: int = 50) -> dict:
     """Suppress more where a relation between populations would narrow a suppressed cell.
@@ -157,27 +145,33 @@ def protect_linked(ledgers: dict, relations, touched, max_rounds: int = 50) -> d
     ``touched``: the ledger keys just protected. Return counts of what was checked and added.
     """
     links = _links(relations, ledgers)
-    stats = {"linked_cells_checked": 0, "relation_complements": 0, "relation_rounds": 0}
+    stats = {"linked_cells_checked": 0, "relation_complements": 0, "relation_rounds": 0,
+             "proved_by_feasible_tables": 0, "exact_lp_cells": 0}
     if not links:
         return stats
     for keys in _components(links, touched, ledgers):
+        system = _System(keys, ledgers, links)
+        if not system.ineqs:
+            continue
+        # the cells and constraints stay the same while the rounds below add complements: one
+        # warm LP serves every check, and its solutions (feasible tables) prove most cells
+        # without an LP of their own
+        lp = AttackLP(system.values, system.eqs, range(len(system.eqs)), range(system.n),
+                      system.ineqs)
         for _ in range(max_rounds):
             stats["relation_rounds"] += 1
-            system = _System(keys, ledgers, links)
-            if not system.ineqs:
-                break
             status, unknown, protected, width = system.state()
-            lower = np.where(unknown, 0.0, system.values)
-            upper = np.where(unknown, np.inf, system.values)
+            lp.set_pattern(unknown)
             targets = [c for c in system.cell_ineqs if protected[c]]
             stats["linked_cells_checked"] += len(targets)
-            narrow = [c for c in targets
-                      if system.local_width(c, unknown, lower, upper) < width[c] - 1e-9]
-            if narrow:
-                lo, hi = feasible_intervals(system.values, system.eqs, lower, upper,
-                                            targets=narrow, cell_eqs=system.cell_eqs,
-                                            ineqs=system.ineqs)
-                narrow = [c for c in narrow if hi[c] - lo[c] < width[c] - 1e-9]
+            narrow = []
+            for c in targets:
+                if lp.proved(c) >= width[c] - 1e-9:
+                    stats["proved_by_feasible_tables"] += 1
+                    continue
+                stats["exact_lp_cells"] += 1
+                if lp.width(c) < width[c] - 1e-9:
+                    narrow.append(c)
             if not narrow:
                 break
             changed = set()

@@ -97,6 +97,7 @@ class Ledger:
         state = dict(self.__dict__)
         state["points"] = (0, [])
         state.pop("_audited", None)
+        state.pop("_attack", None)
         return state
 
     def __setstate__(self, state):
@@ -368,6 +369,33 @@ class Ledger:
             counts[e] = int(sup[p]) + int(sup[kids].sum())
         return counts
 
+    def _attack_lp(self):
+        """Return the attacker's exact LP over every cell in an equation, kept warm in one
+        HiGHS model while the ledger's cells and equations stay the same (one protection:
+        the settle loop's exact checks and the cost optimisation share it, and every solution
+        it finds is a feasible table that proves other cells for free)."""
+        key = (len(self.value), len(self.eqs))
+        cached = self.__dict__.get("_attack")
+        if cached is None or cached[0] != key:
+            lp = attack_lp(np.asarray(self.value, dtype=float), self.eqs, self.cell_eqs,
+                           np.ones(len(self.value), dtype=bool))
+            cached = self._attack = (key, lp)
+        return cached[1]
+
+    def _exact_widths(self, cells, sup) -> dict[int, float]:
+        """Return the exact interval width of each cell under pattern ``sup``."""
+        lp = self._attack_lp()
+        lp.set_pattern(sup)
+        out = {}
+        for c in cells:
+            if c not in lp.pos:
+                out[c] = np.inf  # in no equation: nothing bounds it
+            elif lp.proved(c) >= self.width[c] - 1e-9:
+                out[c] = lp.proved(c)
+            else:
+                out[c] = lp.width(c)
+        return out
+
     def protect(self, tables=(), check_local: int = 60, optimise: bool | dict = False) -> dict:
         """Add secondary suppressions until every suppressed cell is protected; return stats.
 
@@ -425,7 +453,7 @@ class Ledger:
         blocks = ([cells] if len(cells) <= MAX_OPTIMAL_FREE else
                   np.array_split(cells, -(-len(cells) // OPTIMAL_BLOCK)))
         greedy_cost = float((values[free & (st == SECONDARY)] + 1).sum())
-        lp = attack_lp(values, self.eqs, self.cell_eqs, free | unknown)
+        lp = self._attack_lp()
         kw = limits if isinstance(limits, dict) else {}
         statuses: dict[str, int] = {}
         totals = dict(rounds=0, cuts=0, lps=0, witnessed=0, quick=0)
@@ -477,6 +505,12 @@ class Ledger:
         points that are still feasible (no equation added, every cell they move unknown)."""
         values = np.asarray(self.value, dtype=float)
         lo, hi = values.copy(), values.copy()
+        cached = self.__dict__.get("_attack")
+        if cached is not None and cached[0] == (len(self.value), len(self.eqs)):
+            lp = cached[1]
+            lp.set_pattern(sup)
+            lo[lp.cols] = np.minimum(lo[lp.cols], lp.lo)
+            hi[lp.cols] = np.maximum(hi[lp.cols], lp.hi)
         count, points = self.points
         if count != len(self.eqs):
             return lo, hi
@@ -528,12 +562,11 @@ class Ledger:
                 certified += how == "hypercube"
                 local += how == "local"
             if failing:
-                lo, hi = feasible_intervals(values, self.eqs, lower, upper, targets=failing,
-                                            cell_eqs=self.cell_eqs)
+                widths = self._exact_widths(failing, sup)
                 exact += len(failing)
-                still = [c for c in failing if hi[c] - lo[c] < self.width[c]]
+                still = [c for c in failing if widths[c] < self.width[c] - 1e-9]
                 queue = deque()
-                pinned = self._fixed_by_locked([c for c in still if hi[c] - lo[c] < 1e-9],
+                pinned = self._fixed_by_locked([c for c in still if widths[c] < 1e-9],
                                                values, sup)
                 pinned = [c for c in pinned if self._unsuppress_pinned(c, counts, queue)]
                 if pinned:
