@@ -109,6 +109,7 @@ def main() -> None:
     t = time.perf_counter()
     summary = run_reports(args.data_root, args.period, gemeenten=gemeenten, out=out,
                           cache_dir=args.cache_dir, workers=args.workers,
+                          ledger=out / "jeugdkit-ledger",  # a fresh period ledger
                           log=lambda *a: print(*a, flush=True))
     wall = time.perf_counter() - t
     sampler.stop.set()

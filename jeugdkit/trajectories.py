@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from jeugdkit.errors import JeugdkitError
+from jeugdkit.errors import DisclosureError, JeugdkitError
 from jeugdkit.periods import Period
 from jeugdkit.population import IN_POPULATION
 from jeugdkit.scope import Scope
@@ -824,6 +824,7 @@ def _release_spiegel(r: _Release, pop, closed: pd.DataFrame) -> pd.DataFrame:
     closed = closed.assign(aanbieder_label=_codes(closed["aanbieder"],
                                                   settings.analysis.unknown_label).map(lab_of))
     parts = []
+    refused: list[str] = []
     small = 0
     for lab, sub in t.groupby("aanbieder_label", sort=True):
         if len(sub) < settings.output_control.min_units:
@@ -835,10 +836,18 @@ def _release_spiegel(r: _Release, pop, closed: pd.DataFrame) -> pd.DataFrame:
                  "afgesloten")):
             if units.empty:
                 continue
-            table = r.run.freq_table(**r.spec(units, ["gemeentecode", dim],
-                                              f"spiegel_{lab}_{kenmerk}",
-                                              f"spiegel-{lab}-{pop_name}",
-                                              description=f"spiegel {lab}: {kenmerk}"))
+            try:
+                table = r.run.freq_table(**r.spec(units, ["gemeentecode", dim],
+                                                  f"spiegel_{lab}_{kenmerk}",
+                                                  f"spiegel-{lab}-{pop_name}",
+                                                  description=f"spiegel {lab}: {kenmerk}"))
+            except DisclosureError as exc:
+                # one aanbieder's table that cannot be protected against what the period
+                # released before is left out (the refused step left no trace); the other
+                # aanbieders' tables and the rest of the chapter stand
+                refused.append(r.run.leave_out(f"spiegel_{lab}_{kenmerk}", str(exc),
+                                               kind="geblokkeerd door outputcontrole"))
+                continue
             table = r.scope.publish(table).rename(columns={dim: "code"})
             parts.append(table.assign(aanbieder=lab, kenmerk=kenmerk))
     if small:
@@ -846,6 +855,10 @@ def _release_spiegel(r: _Release, pop, closed: pd.DataFrame) -> pd.DataFrame:
             f"spiegel van {small} aanbieders",
             f"minder dan {settings.output_control.min_units} trajecten in de periode",
             kind="weggelaten"))
+    if refused:
+        r.notes.append(f"spiegel: {len(refused)} tabellen van aanbieders geblokkeerd door "
+                       "outputcontrole (ze zouden een eerder onderdrukte cel van deze periode "
+                       "onthullen); de reden per tabel staat in het exportlog")
     if not parts:
         return pd.DataFrame(columns=["aanbieder", "gemeentecode", "kenmerk", "code", "aantal"])
     out = pd.concat(parts, ignore_index=True)

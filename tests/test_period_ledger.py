@@ -305,3 +305,34 @@ def test_a_relation_in_the_ledger_protects_a_later_run_that_does_not_declare_it(
     bounds = audit_exports([tmp_path / "eerst", tmp_path / "later"])
     assert bounds["ok"].all(), bounds[~bounds["ok"]]
     assert {"A", "B"} <= set(bounds["population"])
+
+
+@pytest.mark.parametrize("with_ledger", [False, True])
+def test_a_refused_table_leaves_no_trace_and_the_run_goes_on(tmp_path, with_ledger):
+    """A chapter may leave out one table that output control refuses (e.g. one aanbieder's
+    spiegel) and go on: the refused table's cells, register line and audit cells are gone,
+    with or without a period ledger, and what the run releases next is as without it."""
+    ledger = PeriodLedger(tmp_path / "ledger") if with_ledger else None
+    run = ExportSession("rapport", ledger=ledger, run_timestamp="t")
+    run.freq_table(youths(), ["gemeentecode", "jeugdhulp"], count="aantal", name="jeugdhulp",
+                   unit="jongeren", population="jongeren-2023")
+    key = ("jongeren-2023", "jongeren")
+
+    def cells():  # with a period ledger its file holds the truth between steps
+        return len((ledger.read()["ledgers"] if with_ledger else run._ledgers)[key])
+
+    before = cells()
+    bad = youths()
+    bad.loc[bad["gemeentecode"] == "0005", "aantal"] += 1  # other data, same population
+    bad["leeftijd"] = "0-11"
+    with pytest.raises(DisclosureError):
+        run.freq_table(bad, ["leeftijd", "gemeentecode"], count="aantal", name="fout",
+                       unit="jongeren", population="jongeren-2023")
+    assert cells() == before
+    run.freq_table(youths(), ["jeugdhulp"], count="aantal", name="per_hulp",
+                   unit="jongeren", population="jongeren-2023")
+    run.write(tmp_path / "rapport")
+    assert set(run.outputs) == {"jeugdhulp", "per_hulp"}
+    assert audit_exports([tmp_path / "rapport"])["ok"].all()
+    if with_ledger:
+        assert [o["output"] for o in ledger.read()["outputs"]] == ["jeugdhulp", "per_hulp"]

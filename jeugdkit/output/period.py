@@ -60,6 +60,21 @@ delete it only together with every output it protects (they were protected again
 """
 
 
+_STATES: dict[Path, tuple[tuple, dict]] = {}
+"""Per ledger file: the stamp (inode, mtime, size) and the state this process last read or
+wrote (see :meth:`PeriodLedger.read`)."""
+
+
+_EPOCH = [0]
+"""Counts failed steps in this process: a session whose ledgers were read before one takes
+them from the file again (a failed step may have changed shared objects half-way)."""
+
+
+def epoch() -> int:
+    """Return the number of failed ledger steps in this process so far."""
+    return _EPOCH[0]
+
+
 class PeriodLedger:
     """The ledgers of every output released for one period (see the module docstring).
 
@@ -106,10 +121,26 @@ class PeriodLedger:
         return hash(self.folder)
 
     # -- reading and writing -------------------------------------------------------------------
+    def _stamp(self) -> tuple:
+        st = os.stat(self.path)
+        return (st.st_ino, st.st_mtime_ns, st.st_size)
+
     def read(self) -> dict:
-        """Return the stored state: ``{"format", "version", "ledgers", "outputs"}``."""
+        """Return the stored state: ``{"format", "version", "ledgers", "outputs"}``.
+
+        The state this process last read or wrote is kept in memory while the file on disk
+        is the same one (inode, modification time and size): a run that releases many small
+        tables in a row does not unpickle the whole ledger for each. Another process's
+        write replaces the file (a new inode), so it is always read."""
         if not self.path.is_file():
             return {"format": FORMAT, "version": 0, "ledgers": {}, "outputs": []}
+        try:
+            stamp = self._stamp()
+        except OSError:
+            stamp = None
+        hit = _STATES.get(self.path)
+        if hit is not None and stamp is not None and hit[0] == stamp:
+            return hit[1]
         try:
             with open(self.path, "rb") as f:
                 state = pickle.load(f)
@@ -124,6 +155,8 @@ class PeriodLedger:
                 f"period ledger {self.path} has format {found}, "
                 f"this jeugdkit writes format {FORMAT}; use the jeugdkit version that made it, "
                 "or a new ledger folder together with new outputs for the whole period")
+        if stamp is not None:
+            _STATES[self.path] = (stamp, state)
         return state
 
     def version(self) -> int:
@@ -139,7 +172,9 @@ class PeriodLedger:
         try:
             tmp.write_bytes(pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL))
             os.replace(tmp, self.path)
+            _STATES[self.path] = (self._stamp(), state)
         except BaseException:
+            _STATES.pop(self.path, None)
             with contextlib.suppress(OSError):
                 tmp.unlink()
             raise
@@ -157,7 +192,14 @@ class PeriodLedger:
                                 f"{exc.strerror or exc}") from None
         with file_lock(self.lock_path):
             state = self.read()
-            yield state
+            try:
+                yield state
+            except BaseException:
+                # the state in memory may be half changed: the next step reads the file, and
+                # sessions of this process that share its ledgers take them from there too
+                _STATES.pop(self.path, None)
+                _EPOCH[0] += 1
+                raise
             state["version"] = int(state["version"]) + 1
             self._write(state)
 

@@ -19,6 +19,7 @@ import dataclasses
 import hashlib
 import io
 import json
+import pickle
 import re
 import sys
 import warnings
@@ -34,6 +35,7 @@ from jeugdkit.errors import DisclosureError, JeugdkitError
 from jeugdkit.output.hypercube import TableGeom
 from jeugdkit.output.keys import check_no_person_keys
 from jeugdkit.output.period import PeriodLedger, register_entry
+from jeugdkit.output.period import epoch as ledger_epoch
 from jeugdkit.output.structure import (
     DimTree,
     canonical_key,
@@ -175,26 +177,51 @@ class ExportSession:
         return state
 
     @contextlib.contextmanager
-    def _step(self):
+    def _step(self, keys=()):
         """One protection step: with a period ledger, hold it, bring the run's ledgers up to
-        date, and write them back when the step succeeds (else the step leaves no trace)."""
+        date, and write them back when the step succeeds. A refused step leaves no trace: the
+        period ledger is not written, and without one the ledgers of ``keys`` (population,
+        unit) are put back as they were; the run goes on as if the step had not been tried."""
+        own = {k: set(v) for k, v in self.__dict__.get("_own", {}).items()}
+        registered = len(self.__dict__.get("_registered", []))
+
+        def undo():
+            self._own = own
+            del self.__dict__.setdefault("_registered", [])[registered:]
+
         store = self.__dict__.get("period_ledger")
         if store is None:
-            yield
+            keys = [(str(p), str(u)) for p, u in keys]
+            saved = {k: pickle.dumps(self._ledgers[k], protocol=pickle.HIGHEST_PROTOCOL)
+                     for k in keys if k in self._ledgers}
+            try:
+                yield
+            except BaseException:
+                for k in keys:
+                    if k in saved:
+                        self._ledgers[k] = pickle.loads(saved[k])
+                    else:
+                        self._ledgers.pop(k, None)
+                undo()
+                raise
             return
         with store.step() as state:
-            if state["version"] != self._ledger_version:
+            if (state["version"], ledger_epoch()) != self._ledger_version:
                 self._ledgers = state["ledgers"]
             else:
                 state["ledgers"] = self._ledgers
             self._ledger_relations = state.setdefault("relations", [])
             self._ledger_version = None  # until written: an exception leaves it stale
-            yield
+            try:
+                yield
+            except BaseException:
+                undo()
+                raise
             state["outputs"].extend(self.__dict__.pop("_registered", []))
             for r in self.__dict__.get("relations", []):
                 if r not in state["relations"]:
                     state["relations"].append(r)
-        self._ledger_version = state["version"]
+        self._ledger_version = (state["version"], ledger_epoch())
 
     def _refresh(self) -> None:
         """Read the period ledger if it changed since this run last held it (for the audit)."""
@@ -202,9 +229,9 @@ class ExportSession:
         if store is None:
             return
         state = store.read()
-        if state["version"] != self._ledger_version:
+        if (state["version"], ledger_epoch()) != self._ledger_version:
             self._ledgers = state["ledgers"]
-            self._ledger_version = state["version"]
+            self._ledger_version = (state["version"], ledger_epoch())
 
     # -- helpers ----------------------------------------------------------------------------
     def _new_name(self, name: str) -> None:
@@ -450,7 +477,7 @@ class ExportSession:
             table = run.freq_table(persons, dims=["leeftijd", "geslacht"], name="gebruik",
                                    unit="jongeren", population="jeugd-2023")
         """
-        with self._step():
+        with self._step([(population, unit)]):
             spec = self._prepare_freq(data, dims, name=name, unit=unit, population=population,
                                       count=count, hierarchies=hierarchies, levels=levels,
                                       structural=structural, description=description,
@@ -468,7 +495,7 @@ class ExportSession:
         Use this when linked tables are released together: the suppression may then choose
         complements in any of them, which a table released earlier no longer allows.
         """
-        with self._step():
+        with self._step([(s["population"], s["unit"]) for s in specs]):
             prepared = []
             for s in specs:
                 s = dict(s)
