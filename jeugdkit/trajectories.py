@@ -823,8 +823,7 @@ def _release_spiegel(r: _Release, pop, closed: pd.DataFrame) -> pd.DataFrame:
     lab_of = dict(zip(_codes(t["aanbieder"], settings.analysis.unknown_label), labels))
     closed = closed.assign(aanbieder_label=_codes(closed["aanbieder"],
                                                   settings.analysis.unknown_label).map(lab_of))
-    parts = []
-    refused: list[str] = []
+    specs = []
     small = 0
     for lab, sub in t.groupby("aanbieder_label", sort=True):
         if len(sub) < settings.output_control.min_units:
@@ -834,20 +833,28 @@ def _release_spiegel(r: _Release, pop, closed: pd.DataFrame) -> pd.DataFrame:
                 ("hulpvorm", sub, "hulpvorm", "in-periode"),
                 ("reden_einde", closed[closed["aanbieder_label"] == lab], "reden",
                  "afgesloten")):
-            if units.empty:
-                continue
+            if not units.empty:
+                specs.append((lab, kenmerk, dim, r.spec(
+                    units, ["gemeentecode", dim], f"spiegel_{lab}_{kenmerk}",
+                    f"spiegel-{lab}-{pop_name}", description=f"spiegel {lab}: {kenmerk}")))
+    # every aanbieder is its own population: one protection step for all of them (one
+    # hold of the period ledger instead of one per table); when output control refuses one,
+    # the step left no trace, and the tables go one by one, the refused ones left out
+    refused: list[str] = []
+    try:
+        tables = r.run.freq_tables([spec for *_, spec in specs]) if specs else []
+    except DisclosureError:
+        tables = []
+        for lab, kenmerk, _, spec in specs:
             try:
-                table = r.run.freq_table(**r.spec(units, ["gemeentecode", dim],
-                                                  f"spiegel_{lab}_{kenmerk}",
-                                                  f"spiegel-{lab}-{pop_name}",
-                                                  description=f"spiegel {lab}: {kenmerk}"))
+                tables.append(r.run.freq_table(**spec))
             except DisclosureError as exc:
-                # one aanbieder's table that cannot be protected against what the period
-                # released before is left out (the refused step left no trace); the other
-                # aanbieders' tables and the rest of the chapter stand
                 refused.append(r.run.leave_out(f"spiegel_{lab}_{kenmerk}", str(exc),
                                                kind="geblokkeerd door outputcontrole"))
-                continue
+                tables.append(None)
+    parts = []
+    for (lab, kenmerk, dim, _), table in zip(specs, tables):
+        if table is not None:
             table = r.scope.publish(table).rename(columns={dim: "code"})
             parts.append(table.assign(aanbieder=lab, kenmerk=kenmerk))
     if small:

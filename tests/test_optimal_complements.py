@@ -195,3 +195,45 @@ def test_the_solver_prints_nothing(capfd):
     # notebook they would land in the cell output
     protect(table3(seed=9), "optimal")
     assert capfd.readouterr().out == ""
+
+
+def test_a_greedy_pattern_within_the_gap_is_kept_without_further_rounds():
+    values, eqs = grid([[15, 7, 0], [22, 5, 5]])
+    primary = (values > 0) & (values < WIDTH)
+    everything = ~primary                      # a safe but dear incumbent: suppress all
+    best = brute_force(values, eqs, primary)
+    dear = float((values[everything] + 1).sum())
+    # the closure rows' bound is far below the dear pattern: with no gap the search goes on
+    # to the optimum; with a gap wider than (dear - bound) / dear it stops at once
+    res = solve(values, eqs, primary, incumbent=everything, gap=0.0)
+    assert res.status == "optimal" and res.cost == pytest.approx(best)
+    res = solve(values, eqs, primary, incumbent=everything, gap=0.999)
+    assert res.suppress is None and res.status.startswith("incumbent within")
+    assert res.rounds == 1 and res.lower_bound >= 0.001 * dear
+
+
+def test_the_attack_lp_with_inequalities_agrees_with_the_scipy_audit():
+    # two tables of related populations side by side: cell 0 (a part) <= cell 16 (the
+    # whole, the same key in the second table), as protect_linked builds them
+    a, eqs_a = grid([[3, 20, 30], [15, 25, 12], [40, 18, 22]])
+    b, eqs_b = grid([[5, 22, 31], [15, 26, 12], [41, 18, 25]])
+    values = np.concatenate([a, b])
+    off = len(a)
+    eqs = eqs_a + [(p + off, [k + off for k in kids]) for p, kids in eqs_b]
+    ineqs = [([0, off], [1.0, -1.0], 0.0), ([5, off + 5], [1.0, -1.0], 0.0)]
+    n = len(values)
+    lp = AttackLP(values, eqs, range(len(eqs)), range(n), ineqs)
+    rng = np.random.default_rng(3)
+    for _ in range(8):
+        hidden = rng.random(n) < 0.4
+        hidden[[0, off]] = True
+        lp.set_pattern(hidden)
+        lo, hi = feasible_intervals(values, eqs, np.where(hidden, 0.0, values),
+                                    np.where(hidden, np.inf, values), ineqs=ineqs)
+        for c in np.flatnonzero(hidden)[:6]:
+            assert lp.width(int(c)) == pytest.approx(hi[c] - lo[c], abs=1e-6)
+        for cells, x in lp.global_points():   # every kept table obeys the inequalities
+            table = values.copy()
+            table[cells] = x
+            for where, coefs, bound in ineqs:
+                assert float(np.dot(coefs, table[where])) <= bound + 1e-6
