@@ -839,19 +839,24 @@ def _release_spiegel(r: _Release, pop, closed: pd.DataFrame) -> pd.DataFrame:
                     f"spiegel-{lab}-{pop_name}", description=f"spiegel {lab}: {kenmerk}")))
     # every aanbieder is its own population: one protection step for all of them (one
     # hold of the period ledger instead of one per table); when output control refuses one,
-    # the step left no trace, and the tables go one by one, the refused ones left out
+    # the step left no trace, and the batch is halved until the refused tables are found and
+    # left out
     refused: list[str] = []
-    try:
-        tables = r.run.freq_tables([spec for *_, spec in specs]) if specs else []
-    except DisclosureError:
-        tables = []
-        for lab, kenmerk, _, spec in specs:
-            try:
-                tables.append(r.run.freq_table(**spec))
-            except DisclosureError as exc:
+
+    def release(batch) -> list:
+        # a refused batch left no trace: halve it until the refused tables stand alone
+        try:
+            return r.run.freq_tables([spec for *_, spec in batch])
+        except DisclosureError as exc:
+            if len(batch) == 1:
+                lab, kenmerk = batch[0][:2]
                 refused.append(r.run.leave_out(f"spiegel_{lab}_{kenmerk}", str(exc),
                                                kind="geblokkeerd door outputcontrole"))
-                tables.append(None)
+                return [None]
+            half = len(batch) // 2
+            return release(batch[:half]) + release(batch[half:])
+
+    tables = release(specs) if specs else []
     parts = []
     for (lab, kenmerk, dim, _), table in zip(specs, tables):
         if table is not None:

@@ -253,3 +253,33 @@ def test_settings_defaults_are_cbs():
     assert dataclasses.asdict(DEFAULT)["analysis"]["herhaald_beroep_anchor"] == "periode"
     assert (a.uitval_strict, a.uitval_broad) == (("03", "04"), ("02", "03", "04", "05"))
     assert a.herhaald_beroep_lookback_years == 5 and a.transition_window_months == 12
+
+
+def test_a_refused_spiegel_table_is_left_out_and_the_rest_released(synthetic_tree, tmp_path,
+                                                                    monkeypatch):
+    """Output control may refuse one aanbieder's table (it would reveal a cell the period
+    released suppressed before): that table is left out with the reason, every other
+    aanbieder's tables are released as without it."""
+    _, _, pop, hist = synthetic_tree
+    plain = release_trajectories(pop, hist, tmp_path / "gewoon",
+                                 run=ExportSession("gewoon", run_timestamp="t"))["spiegel"]
+    victim = sorted(plain["aanbieder"].unique())[1]
+    real = ExportSession.freq_tables
+
+    def refuse(self, specs):
+        if any(s["population"].startswith(f"spiegel-{victim}-in-periode") for s in specs):
+            raise DisclosureError(f"test: spiegel {victim} refused")
+        return real(self, specs)
+
+    monkeypatch.setattr(ExportSession, "freq_tables", refuse)
+    run = ExportSession("geweigerd", run_timestamp="t")
+    got = release_trajectories(pop, hist, tmp_path / "geweigerd", run=run)["spiegel"]
+    left = [e for e in run.left_out if e["output"] == f"spiegel_{victim}_hulpvorm"]
+    assert len(left) == 1 and "refused" in left[0]["reden"]
+    assert left[0]["soort"] == "geblokkeerd door outputcontrole"
+    assert f"spiegel_{victim}_hulpvorm" not in run.outputs
+    gone = (got["aanbieder"] == victim) & (got["kenmerk"] == "hulpvorm")
+    assert not gone.any()
+    keep = ~((plain["aanbieder"] == victim) & (plain["kenmerk"] == "hulpvorm"))
+    pd.testing.assert_frame_equal(got.reset_index(drop=True),
+                                  plain[keep].reset_index(drop=True))

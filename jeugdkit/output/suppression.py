@@ -14,9 +14,10 @@ the LP audit is satisfied:
    cell at least the protection width large, then the smallest (least information lost).
 2. *Audit*: every suppressed cell must have an LP interval at least ``protection width`` wide
    (proved by feasible tables found before or by its hypercube, else by the exact LP, kept
-   warm in one HiGHS model per ledger). A cell that is too narrow gets one more complement from its equations, and
-   the closure runs again. Suppressing more only widens intervals, so the loop ends: with
-   every cell protected, or with a :class:`DisclosureError` when only locked cells are left.
+   warm in one HiGHS model per ledger). A cell that is too narrow gets one more complement
+   from its equations, and the closure runs again. Suppressing more only widens intervals,
+   so the loop ends: with every cell protected, or with a :class:`DisclosureError` when
+   only locked cells are left.
 """
 
 from __future__ import annotations
@@ -695,12 +696,19 @@ class Ledger:
             lo[todo], hi[todo] = a[todo], b[todo]
             method[todo] = "exact LP"
         elif todo:
-            # a neighbourhood LP with the other cells at their true values proves most cells
-            # wide enough (inner bounds); the rest get the exact LP
-            a, b, full = feasible_intervals(values, self.eqs, lower, upper, targets=todo,
-                                            cell_eqs=self.cell_eqs,
-                                            need=np.asarray(self.width, dtype=float),
-                                            point=values)
-            lo[todo], hi[todo] = a[todo], b[todo]
-            method[todo] = np.where(full[todo], "exact LP", "local LP")
+            # the warm exact LP of the ledger: feasible tables its solutions leave prove most
+            # cells (inner bounds), the rest get both sides solved
+            lp = self._attack_lp()
+            lp.set_pattern(sup)
+            for c in todo:
+                if c not in lp.pos:
+                    lo[c], hi[c], method[c] = 0.0, np.inf, "exact LP"
+                    continue
+                j = lp.pos[c]
+                if lp.hi[j] - lp.lo[j] >= self.width[c] - 1e-9:
+                    lo[c], hi[c], method[c] = lp.lo[j], lp.hi[j], "feasible tables"
+                    continue
+                up = lp.side(c, -1.0)[0]
+                down = lp.side(c, 1.0)[0]
+                lo[c], hi[c], method[c] = values[c] - down, values[c] + up, "exact LP"
         return lo, hi, method
