@@ -373,6 +373,19 @@ class AttackLP:
         solves; their solutions are kept as feasible tables)."""
         return self.side(cell, -1.0)[0] + self.side(cell, 1.0)[0]
 
+    def interval(self, cell: int, need: float):
+        """Return (min, max, how) of ``cell``'s interval under the current pattern: the span
+        of the feasible tables seen when that is at least ``need`` wide (``how`` "feasible
+        tables": inner bounds, no LP), else both sides solved ("exact LP")."""
+        j = self.pos.get(int(cell))
+        if j is None:
+            return 0.0, np.inf, "exact LP"  # in no equation: nothing bounds it
+        if self.hi[j] - self.lo[j] >= need - 1e-9:
+            return float(self.lo[j]), float(self.hi[j]), "feasible tables"
+        up = self.side(cell, -1.0)[0]
+        down = self.side(cell, 1.0)[0]
+        return self.values[cell] - down, self.values[cell] + up, "exact LP"
+
     def bound(self, cell: int):
         """Return (width, {cell: k}): the exact width of ``cell``'s interval under the current
         pattern, and the cut coefficients of every cell from both LPs' reduced costs."""

@@ -166,11 +166,10 @@ def protect_linked(ledgers: dict, relations, touched, max_rounds: int = 50) -> d
             stats["linked_cells_checked"] += len(targets)
             narrow = []
             for c in targets:
-                if lp.proved(c) >= width[c] - 1e-9:
-                    stats["proved_by_feasible_tables"] += 1
-                    continue
-                stats["exact_lp_cells"] += 1
-                if lp.width(c) < width[c] - 1e-9:
+                lo, hi, how = lp.interval(c, width[c])
+                stats["proved_by_feasible_tables" if how == "feasible tables"
+                      else "exact_lp_cells"] += 1
+                if hi - lo < width[c] - 1e-9:
                     narrow.append(c)
             if not narrow:
                 break

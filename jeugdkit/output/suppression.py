@@ -81,10 +81,6 @@ class Ledger:
         self.pinned: set[int] = set()
         """Cells that earlier outputs' released cells determine exactly: suppressing one hides
         nothing, so none is ever chosen as a complement (see :meth:`_unsuppress_pinned`)."""
-        self.points: tuple[int, list] = (0, [])
-        """Feasible tables of the attacker found by the cost optimisation, with the number of
-        equations they satisfy: while no equation is added and the cells they move stay
-        unknown, they prove those cells' intervals at least as wide as they span."""
         self.checked_eqs = 0
         """Equations up to this index were in the ledger when it was last protected: a locked
         suppressed cell linked to a newer one is checked again (see :meth:`protect`)."""
@@ -93,16 +89,15 @@ class Ledger:
         return len(self.value)
 
     def __getstate__(self):
-        # the feasible points and the audit cache are working data of one protection: the
-        # period ledger on disk stays small without them
+        # the warm LP (with its feasible tables) and the audit cache are working data of one
+        # protection: the period ledger on disk stays small without them
         state = dict(self.__dict__)
-        state["points"] = (0, [])
         state.pop("_audited", None)
         state.pop("_attack", None)
         return state
 
     def __setstate__(self, state):
-        state.setdefault("points", (0, []))
+        state.pop("points", None)  # kept by ledgers pickled before the warm LP held them
         self.__dict__.update(state)
 
     def add_table(self, keys, values, structural, equations, primary, width: float,
@@ -383,19 +378,12 @@ class Ledger:
             cached = self._attack = (key, lp)
         return cached[1]
 
-    def _exact_widths(self, cells, sup) -> dict[int, float]:
-        """Return the exact interval width of each cell under pattern ``sup``."""
+    def _warm_intervals(self, cells, sup) -> dict[int, tuple[float, float, str]]:
+        """Return (min, max, how) of each cell's interval under pattern ``sup``, from the
+        warm LP (see :meth:`AttackLP.interval <jeugdkit.output.optimal.AttackLP.interval>`)."""
         lp = self._attack_lp()
         lp.set_pattern(sup)
-        out = {}
-        for c in cells:
-            if c not in lp.pos:
-                out[c] = np.inf  # in no equation: nothing bounds it
-            elif lp.proved(c) >= self.width[c] - 1e-9:
-                out[c] = lp.proved(c)
-            else:
-                out[c] = lp.width(c)
-        return out
+        return {c: lp.interval(c, self.width[c]) for c in cells}
 
     def protect(self, tables=(), optimise: bool | dict = False) -> dict:
         """Add secondary suppressions until every suppressed cell is protected; return stats.
@@ -460,8 +448,7 @@ class Ledger:
         totals = dict(rounds=0, cuts=0, lps=0, witnessed=0, quick=0)
 
         def quick(c: int, hidden) -> bool:
-            return self._quick_proof(c, values, hidden, np.where(hidden, 0.0, values),
-                                     np.where(hidden, np.inf, values), 60) is not None
+            return self._quick_proof(c, values, hidden, 60) is not None
 
         bound = 0.0
         for block in blocks:
@@ -498,12 +485,12 @@ class Ledger:
             out["lower_bound"] = bound
         if out.get("applied"):
             out["method"] = "optimal" if len(blocks) == 1 else "optimal per block"
-            self.points = (len(self.eqs), lp.global_points())
         return out
 
     def _point_bounds(self, sup):
-        """Return (lo, hi) over all cells: the span of the true values and the kept feasible
-        points that are still feasible (no equation added, every cell they move unknown)."""
+        """Return (lo, hi) over all cells: the span of the true values and of the feasible
+        tables the ledger's warm LP kept that are still feasible (no cell or equation added,
+        every cell they move unknown)."""
         values = np.asarray(self.value, dtype=float)
         lo, hi = values.copy(), values.copy()
         cached = self.__dict__.get("_attack")
@@ -512,24 +499,19 @@ class Ledger:
             lp.set_pattern(sup)
             lo[lp.cols] = np.minimum(lo[lp.cols], lp.lo)
             hi[lp.cols] = np.maximum(hi[lp.cols], lp.hi)
-        count, points = self.points
-        if count != len(self.eqs):
-            return lo, hi
-        for cells, x in points:
-            if sup[cells].all():
-                lo[cells] = np.minimum(lo[cells], x)
-                hi[cells] = np.maximum(hi[cells], x)
         return lo, hi
 
-    def _quick_proof(self, c: int, values, sup, lower, upper, check_local: int):
+    def _quick_proof(self, c: int, values, sup, check_local: int = 0):
         """Return how cell c is proved wide enough without the exact LP under the pattern
-        ``sup`` ("hypercube": its certificate still balances; "local": a neighbourhood LP), or
-        None."""
+        ``sup`` ("hypercube": its certificate still balances; "local": a neighbourhood LP of
+        ``check_local`` cells, when asked for), or None."""
         cert = self.cert.get(c)
         if cert and certificate_width(cert[0], cert[1], values, sup, self.eqs,
                                       self.cell_eqs) >= self.width[c]:
             return "hypercube"
-        if check_local and local_width(c, values, self.eqs, self.cell_eqs, sup, lower, upper,
+        if check_local and local_width(c, values, self.eqs, self.cell_eqs, sup,
+                                       np.where(sup, 0.0, values),
+                                       np.where(sup, np.inf, values),
                                        check_local) >= self.width[c]:
             return "local"
         return None
@@ -540,13 +522,11 @@ class Ledger:
         enough; add the counts of what it did to ``stats``."""
         n = len(self.value)
         verified: set[int] = {i for i in range(n) if self.locked[i] and i not in recheck}
-        rounds = certified = local = exact = witnessed = 0
+        rounds = certified = exact = witnessed = 0
         while True:
             rounds += 1
             sup = self._suppressed()
             values = np.asarray(self.value, dtype=float)
-            lower = np.where(sup, 0.0, values)
-            upper = np.where(sup, np.inf, values)
             todo = [int(c) for c in np.flatnonzero(self._protected()) if c not in verified]
             if not todo:
                 break
@@ -557,16 +537,16 @@ class Ledger:
                 # cell, and its solutions prove other cells too (measured: a gemeente's
                 # trajectory release 101 s -> 62 s without it, the same pattern)
                 how = ("points" if p_hi[c] - p_lo[c] >= self.width[c] - 1e-9 else
-                       self._quick_proof(c, values, sup, lower, upper, 0))
+                       self._quick_proof(c, values, sup))
                 if how is None:
                     failing.append(c)
                     continue
                 verified.add(c)
                 witnessed += how == "points"
                 certified += how == "hypercube"
-                local += how == "local"
             if failing:
-                widths = self._exact_widths(failing, sup)
+                widths = {c: hi - lo for c, (lo, hi, _) in
+                          self._warm_intervals(failing, sup).items()}
                 exact += len(failing)
                 still = [c for c in failing if widths[c] < self.width[c] - 1e-9]
                 queue = deque()
@@ -595,8 +575,7 @@ class Ledger:
                 widened = True
             self._closure(counts, queue)
         for k, v in (("rounds", rounds), ("proved_by_hypercube", certified),
-                     ("proved_by_feasible_tables", witnessed),
-                     ("proved_by_local_lp", local), ("exact_lp_cells", exact)):
+                     ("proved_by_feasible_tables", witnessed), ("exact_lp_cells", exact)):
             stats[k] = stats.get(k, 0) + v
 
     def _fixed_by_locked(self, cells, values, sup) -> list[int]:
@@ -698,17 +677,6 @@ class Ledger:
         elif todo:
             # the warm exact LP of the ledger: feasible tables its solutions leave prove most
             # cells (inner bounds), the rest get both sides solved
-            lp = self._attack_lp()
-            lp.set_pattern(sup)
-            for c in todo:
-                if c not in lp.pos:
-                    lo[c], hi[c], method[c] = 0.0, np.inf, "exact LP"
-                    continue
-                j = lp.pos[c]
-                if lp.hi[j] - lp.lo[j] >= self.width[c] - 1e-9:
-                    lo[c], hi[c], method[c] = lp.lo[j], lp.hi[j], "feasible tables"
-                    continue
-                up = lp.side(c, -1.0)[0]
-                down = lp.side(c, 1.0)[0]
-                lo[c], hi[c], method[c] = values[c] - down, values[c] + up, "exact LP"
+            for c, (a, b, how) in self._warm_intervals(todo, sup).items():
+                lo[c], hi[c], method[c] = a, b, how
         return lo, hi, method
