@@ -336,3 +336,76 @@ def test_a_refused_table_leaves_no_trace_and_the_run_goes_on(tmp_path, with_ledg
     assert audit_exports([tmp_path / "rapport"])["ok"].all()
     if with_ledger:
         assert [o["output"] for o in ledger.read()["outputs"]] == ["jeugdhulp", "per_hulp"]
+
+
+
+# ------------------------------------------------------------------- members without units
+# trajecten of one aanbieder by gemeente and hulpvorm (the shape of a spiegel table that
+# leaked): 0355 is a member of 0080's group with none of them, so no table of all gemeenten
+# has a row for it; 0318 has none either and is in the rest of the country
+SPIEGEL = [("0067", "02", 1), ("0080", "02", 1), ("0171", "02", 1), ("0171", "12", 1),
+           ("0188", "02", 1), ("0228", "02", 3), ("0468", "02", 11), ("0468", "03", 1),
+           ("0468", "04", 8), ("0468", "11", 1), ("0468", "13", 1), ("0525", "02", 3),
+           ("0657", "02", 1), ("0858", "02", 1), ("0898", "03", 1), ("0898", "04", 1),
+           ("0948", "02", 1), ("1028", "04", 1), ("1148", "02", 9), ("1148", "03", 1),
+           ("1148", "04", 1), ("1369", "02", 5), ("1369", "03", 1), ("1369", "04", 3),
+           ("1369", "14", 1), ("1455", "04", 2), ("1594", "11", 1)]
+SPIEGEL_GROUP = ("0080", "0171", "0355", "0525", "1369")
+
+
+def _spiegel(folder, ledger=None, code=None, name="alle"):
+    data = pd.DataFrame(SPIEGEL, columns=["gemeentecode", "hulpvorm", "aantal"])
+    run = ExportSession(name, ledger=ledger, run_timestamp="t")
+    kw = {}
+    if code is not None:
+        scope = Scope(code, group=SPIEGEL_GROUP, group_label="stedelijkheid=3")
+        run.declare_composition(scope.composition([*data["gemeentecode"], "0318", "0355"]))
+        data["gemeentecode"] = scope.leaves(data["gemeentecode"])
+        data = data.groupby(["gemeentecode", "hulpvorm"], as_index=False)["aantal"].sum()
+        kw = dict(hierarchies=scope.hierarchy(), levels=scope.levels(), publish=scope.published)
+    table = run.freq_table(data, ["gemeentecode", "hulpvorm"], count="aantal", name="spiegel",
+                           unit="trajecten", population="spiegel-A003", **kw)
+    run.write(folder)
+    return table
+
+
+@pytest.mark.parametrize("national_first", [True, False])
+def test_a_group_member_without_units_does_not_break_the_link(tmp_path, national_first):
+    """A member of the comparison group with no units in the population is in no table of
+    all gemeenten, yet it is a member of ``groep``: the attacker still knows groep = its
+    members. Without the link (negative control, no ledger) the report's groep total minus
+    the national table's published members pins 0080's suppressed cells (11 cells, the leak
+    the union audit found in the trajectories' spiegel); with the ledger nothing is pinned."""
+    _spiegel(tmp_path / "los" / "alle")
+    _spiegel(tmp_path / "los" / "gemeente", code="0080", name="gemeente")
+    assert (~audit_exports([tmp_path / "los"])["ok"]).sum() >= 5
+    ledger = PeriodLedger(tmp_path / "ledger")
+    steps = [lambda: _spiegel(tmp_path / "alle", ledger),
+             lambda: _spiegel(tmp_path / "gemeente", ledger, code="0080", name="gemeente")]
+    for step in (steps if national_first else steps[::-1]):
+        step()
+    bounds = audit_exports([tmp_path / "alle", tmp_path / "gemeente"])
+    assert len(bounds) and bounds["ok"].all(), bounds[~bounds["ok"]]
+    led = ledger.read()["ledgers"][("spiegel-A003", "trajecten")]
+    assert not led.pending  # every composite cell of the report is linked to its members
+
+
+def test_a_member_that_no_table_shows_stays_an_unknown_part_of_its_group(tmp_path):
+    """Two gemeenten's reports and no national table: groep (0001, 0002, 0003) has two
+    members that the reports show (0001 in its own, 0002 in the other) and one that no
+    output shows (0003). The ledger links groep to the two it holds plus an unknown rest
+    (0003's cells, not published and positive), as an attacker with both reports knows it;
+    the other report's rest of the country (0001, 0003, 0005) gets its own rest beside 0001."""
+    from jeugdkit.output.suppression import HIDDEN
+
+    ledger = PeriodLedger(tmp_path / "ledger")
+    gemeente(tmp_path / "g1", ledger, code="0001", group=GROUP, name="g1")
+    gemeente(tmp_path / "g2", ledger, code="0002", group=("0002", "0004"), name="g2")
+    bounds = audit_exports([tmp_path / "g1", tmp_path / "g2"])
+    assert len(bounds) and bounds["ok"].all(), bounds[~bounds["ok"]]
+    led = ledger.read()["ledgers"][("jongeren-2023", "jongeren")]
+    code = next(c for (d, c), members in led.compositions.items() if members == ("0003",))
+    rest = {dict(k).get("jeugdhulp", "totaal"): i for i, k in enumerate(led.key_of)
+            if ("gemeentecode", code) in k}
+    assert {f: led.value[i] for f, i in rest.items()} == {"ja": 30, "nee": 60, "totaal": 90}
+    assert all(led.status[i] == HIDDEN for i in rest.values())

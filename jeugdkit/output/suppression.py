@@ -30,6 +30,7 @@ from jeugdkit.errors import DisclosureError
 from jeugdkit.output.audit import feasible_intervals, local_width
 from jeugdkit.output.hypercube import TableGeom, certificate_width
 from jeugdkit.output.optimal import attack_lp, optimal_pattern
+from jeugdkit.output.structure import composite_code
 
 RELEASED, PRIMARY, SECONDARY, STRUCTURAL, HIDDEN = 0, 1, 2, 3, 4
 """Cell status. HIDDEN: a cell no output publishes (a rest category, the inside of a
@@ -203,9 +204,17 @@ class Ledger:
             for m in members:
                 mkey = tuple(sorted({**key, dim: m}.items()))
                 kids.append(self.keys.get(mkey))
-            if any(k is None for k in kids):
-                still.append((c, dim))
+            if all(k is None for k in kids):
+                still.append((c, dim))  # nothing to link to yet
                 continue
+            if any(k is None for k in kids):
+                missing = [m for m, k in zip(members, kids) if k is None]
+                kids = [k for k in kids if k is not None]
+                rest = self._rest_cell(c, dim, missing, kids, output)
+                if rest is None:
+                    still.append((c, dim))
+                    continue
+                kids.append(rest)
             total = sum(self.value[k] for k in kids)
             if abs(total - self.value[c]) > 1e-6:
                 raise DisclosureError(
@@ -215,6 +224,50 @@ class Ledger:
                     "same units (give a different population= to different units)")
             self._add_eq(c, kids)
         self.pending = still
+
+    def _rest_cell(self, c: int, dim: str, missing: list, kids: list, output: str):
+        """Return the cell for the members of ``c`` (along ``dim``) that no table in the ledger
+        holds, so that ``c`` = its present members + this rest; None when that is ``c`` itself.
+
+        A member gemeente with no units in the population has no row in a table of all
+        gemeenten, and a gemeente's report names the others only through its groups: either
+        way the attacker still knows that the group is the sum of its members, the missing
+        ones included. A code that already stands for exactly the missing members (the
+        ``rest_groep`` beside a gemeente in its own table) is that rest; otherwise a new cell
+        ``rest[...]`` is added, itself a composite, so that it is linked to the missing
+        members once they come. A rest of zero is treated as known (an attacker reads a
+        gemeente's absence from a table of all gemeenten as zero); a positive rest is an
+        unknown no output publishes."""
+        missing = tuple(sorted(str(m) for m in missing))
+        key = dict(self.key_of[c])
+        for (d, code), members in self.compositions.items():
+            if d == dim and members == missing:
+                found = self.keys.get(tuple(sorted({**key, dim: code}.items())))
+                if found is not None:
+                    return None if found == c else found
+        code = composite_code("rest", missing)
+        self.add_composition(dim, code, missing)
+        value = self.value[c] - sum(self.value[k] for k in kids)
+        if value < -1e-6:
+            raise DisclosureError(
+                f"output {output!r}: cell {self._label(c)} is {self.value[c]:g}, less than its "
+                f"members in the ledger add up to ({self.value[c] - value:g}) over population "
+                f"{self.population!r}; tables with one population name must count the same "
+                "units (give a different population= to different units)")
+        rkey = tuple(sorted({**key, dim: code}.items()))
+        known = abs(value) < 1e-6
+        i = len(self.value)
+        self.keys[rkey] = i
+        self.key_of.append(rkey)
+        self.value.append(0.0 if known else float(value))
+        self.status.append(RELEASED if known else HIDDEN)
+        self.reason.append("" if known else f"not published (members {list(missing)})")
+        self.watched.append(False)
+        self.locked.append(known)
+        self.width.append(self.width[c])
+        self.cell_eqs.append([])
+        self.n_tables.append(1)
+        return i
 
     # -- secondary suppression -------------------------------------------------------------
     def _suppressed(self) -> np.ndarray:
