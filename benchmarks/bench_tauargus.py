@@ -358,8 +358,7 @@ class Table:
         if len(targets) > SAMPLE:
             targets = np.sort(np.random.default_rng(0).choice(targets, SAMPLE, replace=False))
         return feasible_intervals(self.values, self.eqs, lower, upper, targets=targets.tolist(),
-                                  need=np.full(len(self.codes), float(WIDTH)),
-                                  point=self.values)
+                                  need=np.full(len(self.codes), float(WIDTH)))
 
 
 def figures(table: Table, sup: np.ndarray, audit, result: dict) -> dict:

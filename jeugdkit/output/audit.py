@@ -138,7 +138,7 @@ def cell_equations(n: int, eqs) -> list[list[int]]:
 
 
 def feasible_intervals(values, eqs, lower, upper, targets=None, cell_eqs=None, ineqs=None,
-                       need=None, max_local: int = 60, point=None):
+                       need=None):
     """Return (min, max) arrays: the attacker's LP bounds of every target cell.
 
     ``values`` are the true values (used only for cells whose bounds coincide, i.e. released
@@ -148,13 +148,12 @@ def feasible_intervals(values, eqs, lower, upper, targets=None, cell_eqs=None, i
     ``(cells, coefficients, bound)``, meaning ``sum(coefficient * cell) <= bound`` (e.g. a
     part population's cell at most the whole's, see :func:`audit_linked`).
 
-    ``need``: the width each cell must have (an array over all cells). A cell whose
-    neighbourhood LP (at most ``max_local`` unknowns, the other unknowns fixed at one feasible
-    point of the whole system) is already that wide gets those *inner* bounds, which is much
-    faster than the exact LP over its whole component and proves it protected; ``need``
-    then returns a third array, True where the bounds are exact. Without inequalities only.
-    ``point``: a feasible point to fix the other unknowns at (the true values, when the
-    caller knows them); by default one is solved for per component.
+    Each linked component of unknown cells is one HiGHS model, kept warm: a target's min and
+    max are two re-solves with a new objective (primal simplex from the last basis), and
+    every solution is a feasible table. ``need``: the width each cell must have (an array over
+    all cells). A target whose feasible tables seen so far already span that width gets
+    those *inner* bounds (the true interval holds them and may be wider) and no LP of its
+    own; ``need`` then returns a third array, True where the bounds are exact.
     """
     values = np.asarray(values, dtype=float)
     lower = np.asarray(lower, dtype=float)
@@ -181,37 +180,77 @@ def feasible_intervals(values, eqs, lower, upper, targets=None, cell_eqs=None, i
             continue
         a_eq, b_eq, bounds = _lp_system(comp, eqs, cell_eqs, lower, upper, fixed_values)
         a_ub, b_ub = _ub_system(comp, ineqs, cell_ineqs, fixed_values)
+        lp = _WarmLP(a_eq, b_eq, bounds, a_ub, b_ub)
         pos = {c: i for i, c in enumerate(comp)}
-        if need is not None and a_ub is None and len(comp) > max_local:
-            fixed = fixed_values.copy()
-            fixed[comp] = (_feasible_point(a_eq, b_eq, bounds) if point is None
-                           else np.asarray(point, dtype=float)[comp])
-            rest = []
-            for c in wanted:
-                a, b = local_bounds(c, fixed, eqs, cell_eqs, hidden, lower, upper, max_local)
-                if b - a >= need[c] - 1e-9:
-                    lo[c], hi[c] = a, b
-                else:
-                    rest.append(c)
-            wanted = rest
         for c in wanted:
-            lo[c] = _solve(a_eq, b_eq, bounds, pos[c], 1.0, a_ub, b_ub)
-            hi[c] = _solve(a_eq, b_eq, bounds, pos[c], -1.0, a_ub, b_ub)
+            j = pos[c]
+            if need is not None and lp.hi[j] - lp.lo[j] >= need[c] - 1e-9:
+                lo[c], hi[c] = lp.lo[j], lp.hi[j]
+                continue
+            lo[c], hi[c] = lp.solve(j, 1.0), lp.solve(j, -1.0)
             exact[c] = True
     if need is not None:
         return lo, hi, exact
     return lo, hi
 
 
-def _feasible_point(a_eq, b_eq, bounds) -> np.ndarray:
-    """Return one point of the attacker's feasible set (the LP with a zero objective)."""
-    res = linprog(np.zeros(a_eq.shape[1]), A_eq=a_eq if a_eq.shape[0] else None,
-                  b_eq=b_eq if a_eq.shape[0] else None, bounds=bounds, method="highs")
-    if res.status != 0:
-        raise DisclosureError(
-            f"LP audit: the released tables are inconsistent (linprog: {res.message}); "
-            "were tables of different populations passed together?")
-    return res.x
+class _WarmLP:
+    """The attacker's LP over one component, in one HiGHS model: min or max of one cell is a
+    re-solve with a new objective from the last basis. The span of the solutions seen
+    (``lo``, ``hi`` per column) holds inner bounds of every cell's interval for free."""
+
+    def __init__(self, a_eq, b_eq, bounds, a_ub=None, b_ub=None):
+        from jeugdkit.output.optimal import _highs
+        import highspy
+        ncol = a_eq.shape[1]
+        a_ub = sparse.csr_matrix((0, ncol)) if a_ub is None else sparse.csr_matrix(a_ub)
+        b_ub = np.zeros(0) if b_ub is None else np.asarray(b_ub, dtype=float)
+        full = sparse.vstack([sparse.csr_matrix(a_eq), a_ub]).tocsc()
+        h = _highs()
+        h.setOptionValue("presolve", "off")
+        h.setOptionValue("simplex_strategy", 4)  # primal: the last basis stays feasible
+        inf = h.getInfinity()
+        lp = highspy.HighsLp()
+        lp.num_col_, lp.num_row_ = ncol, full.shape[0]
+        lp.col_cost_ = np.zeros(ncol)
+        lp.col_lower_ = np.asarray([b[0] for b in bounds], dtype=float)
+        lp.col_upper_ = np.asarray([inf if b[1] is None else b[1] for b in bounds], dtype=float)
+        lp.row_lower_ = np.concatenate([np.asarray(b_eq, dtype=float), np.full(len(b_ub), -inf)])
+        lp.row_upper_ = np.concatenate([np.asarray(b_eq, dtype=float), b_ub])
+        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+        lp.a_matrix_.start_ = full.indptr
+        lp.a_matrix_.index_ = full.indices
+        lp.a_matrix_.value_ = full.data
+        h.passModel(lp)
+        self.h = h
+        self._status = highspy.HighsModelStatus
+        h.run()  # one feasible table (zero objective): also proves the tables consistent
+        if h.getModelStatus() != self._status.kOptimal:
+            raise DisclosureError(
+                "LP audit: the released tables are inconsistent (HiGHS: "
+                f"{h.modelStatusToString(h.getModelStatus())}); were tables of different "
+                "populations passed together?")
+        x = np.asarray(h.getSolution().col_value)
+        self.lo, self.hi = x.copy(), x.copy()
+
+    def solve(self, j: int, sense: float) -> float:
+        """Return min (sense 1) or max (sense -1) of column j; -inf/inf when unbounded."""
+        h = self.h
+        h.changeColCost(j, sense)
+        h.run()
+        status = h.getModelStatus()
+        h.changeColCost(j, 0.0)
+        if status in (self._status.kUnbounded, self._status.kUnboundedOrInfeasible):
+            return -np.inf if sense > 0 else np.inf
+        if status != self._status.kOptimal:
+            raise DisclosureError(
+                "LP audit: the released tables are inconsistent (HiGHS: "
+                f"{h.modelStatusToString(status)}); were tables of different populations "
+                "passed together?")
+        x = np.asarray(h.getSolution().col_value)
+        np.minimum(self.lo, x, out=self.lo)
+        np.maximum(self.hi, x, out=self.hi)
+        return float(x[j])
 
 
 def local_width(j: int, values, eqs, cell_eqs, hidden, lower, upper, max_cells: int = 120):
@@ -263,10 +302,10 @@ def audit_tables(tables, *, count: str | None = None, dims=None, hierarchies=Non
     at least the threshold (all that can be derived is that it is large). With
     ``rounding_base`` the released counts are taken as rounded to that base.
 
-    ``required``: the protection width. A cell whose neighbourhood LP already proves it that
-    wide gets those inner bounds (``method`` "local LP": the true interval holds them and may
-    be wider) instead of the exact LP over its whole linked system, which on a period's
-    outputs is many times slower; the others get the exact LP (``method`` "exact LP").
+    ``required``: the protection width. A cell that the feasible tables seen so far (the
+    solutions of earlier cells' LPs) already prove that wide gets those inner bounds
+    (``method`` "feasible tables": the true interval holds them and may be wider) instead
+    of its own LPs; the others get the exact LP (``method`` "exact LP").
 
     Example::
 
@@ -296,7 +335,8 @@ def audit_tables(tables, *, count: str | None = None, dims=None, hierarchies=Non
     inverse = {v: k for k, v in cells.keys.items()}
     rows = [{"table": cells.owners[c], "cell": dict(inverse[c]) or "totaal",
              "published": cells.shown[c], "lower": lo[c], "upper": hi[c],
-             "width": hi[c] - lo[c], "method": "exact LP" if exact[c] else "local LP"}
+             "width": hi[c] - lo[c],
+             "method": "exact LP" if exact[c] else "feasible tables"}
             for c in targets]
     return pd.DataFrame(rows, columns=["table", "cell", "published", "lower", "upper",
                                        "width", "method"])

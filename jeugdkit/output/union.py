@@ -135,9 +135,10 @@ def audit_exports(folders, populations=None, exact: bool = False) -> pd.DataFram
     in ``folders`` (one row per cell and population; see :data:`COLUMNS`). ``populations``:
     audit only these population names (default: all).
 
-    A cell that a neighbourhood LP already proves wide enough gets those inner bounds
-    (``method`` "local LP": the attacker's interval holds them and may be wider); the others
-    get the exact LP over their whole linked system (``method`` "exact LP"). ``exact``: the
+    A cell that the feasible tables seen so far (solutions of earlier cells' LPs over the
+    same linked system) already prove wide enough gets those inner bounds (``method``
+    "feasible tables": the attacker's interval holds them and may be wider); the others get
+    the exact LP over their whole linked system (``method`` "exact LP"). ``exact``: the
     exact LP for every cell (slow on a period's outputs).
 
     ``ok`` is False where a cell can be narrowed below the protection width (for a cell the
@@ -188,7 +189,7 @@ def format_audit(bounds: pd.DataFrame, logs: int) -> str:
     lines = [f"{logs} export log(s); {len(bounds)} suppressed or unpublished cell(s) audited"]
     for (population, unit), g in bounds.groupby(["population", "unit"], sort=True):
         lines.append(f"  {population} ({unit}): {len(g)} cells, narrowest interval "
-                     f"{g['width'].min():g} (required {g['required'].max():g}), "
+                     f"{g['width'].min() + 0.0:g} (required {g['required'].max():g}), "
                      f"{int((~g['ok']).sum())} too narrow")
     bad = bounds[~bounds["ok"]]
     if len(bad):
@@ -198,7 +199,7 @@ def format_audit(bounds: pd.DataFrame, logs: int) -> str:
             cell = row.cell if isinstance(row.cell, str) else ", ".join(
                 f"{k}={v}" for k, v in row.cell.items())
             lines.append(f"  {row.population} | {row.output} | {cell}: "
-                         f"[{row.lower:g}, {row.upper:g}] width {row.width:g}")
+                         f"[{row.lower + 0.0:g}, {row.upper + 0.0:g}] width {row.width + 0.0:g}")
     else:
         lines.append("No suppressed cell can be narrowed below the protection width.")
     return "\n".join(lines)
