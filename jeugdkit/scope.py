@@ -97,6 +97,16 @@ class Scope:
                                   np.where(in_group, REST_OF_GROUP, REST_OF_COUNTRY)),
                          index=codes.index)
 
+    def members(self, codes: pd.Series) -> dict | None:
+        """Return ``{gemeentecode: code per unit}`` for the session's ``members=`` when the
+        leaves include composites (the rest of the group, the rest of the country), else None.
+
+        The period ledger then holds the table over every gemeente as well (unpublished), so
+        that the composites of several reports are tied to the same member cells."""
+        if self.gemeente is None:
+            return None
+        return {COLUMN: codes.astype(str).to_numpy()}
+
     def hierarchy(self, codes=None) -> dict | None:
         """Return ``{gemeentecode: {leaf: parent}}`` for the session's ``hierarchies=``.
 

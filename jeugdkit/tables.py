@@ -339,9 +339,21 @@ def _yn(mask: np.ndarray) -> np.ndarray:
     return np.where(mask, YES, NO)
 
 
+MEMBER = "_lid"
+"""The column with each unit's own gemeentecode, where the gemeentecode column holds a scope's
+leaves: the session puts the table over the members in the ledger too (``members=``)."""
+
+
 def _aggregate(data: pd.DataFrame, dims: list[str]) -> pd.DataFrame:
-    """Return one row per combination with its count (freq_table's ``count=`` input)."""
-    return data.groupby(dims, sort=False, observed=True).size().rename("aantal").reset_index()
+    """Return one row per combination with its count (freq_table's ``count=`` input); with a
+    :data:`MEMBER` column, one row per combination and member."""
+    by = [*dims, MEMBER] if MEMBER in data.columns else dims
+    return data.groupby(by, sort=False, observed=True).size().rename("aantal").reset_index()
+
+
+def _members(data: pd.DataFrame) -> dict | None:
+    """Return freq_table's ``members=`` for data with a :data:`MEMBER` column."""
+    return {"gemeentecode": MEMBER} if MEMBER in data.columns else None
 
 
 def _publish_where(scope: Scope, rule):
@@ -429,6 +441,8 @@ class _Release:
         geo, hier, levels, rows = self._geo(self.scope, False)
         p = self.persons
         data = pd.DataFrame({"gemeentecode": geo})
+        if self.scope.gemeente is not None:
+            data[MEMBER] = p["gemeente"].astype(str).to_numpy()
         dims = ["gemeentecode"]
         if ages:
             data["leeftijdsgroep"] = p["leeftijdsgroep"].to_numpy()
@@ -438,10 +452,11 @@ class _Release:
             data["geslacht"] = p["geslacht"].to_numpy()
             levels = {**levels, "geslacht": ["1", "2"]}
             dims.append("geslacht")
+        agg = _aggregate(data[mask], dims)
         self.specs.append(dict(
-            data=_aggregate(data[mask], dims), dims=dims, count="aantal", name=name,
+            data=agg, dims=dims, count="aantal", name=name,
             unit="jongeren", population=f"{name}-{self.label}", hierarchies=hier,
-            levels=levels, description=what, publish=rows))
+            levels=levels, description=what, publish=rows, members=_members(agg)))
 
     def indicator_specs(self, scope: Scope, prefix: str, wijk: bool = False) -> None:
         """Queue the indicator tables: gemeentecode x flag x flag over the 0-17s (one
@@ -476,10 +491,13 @@ class _Release:
             if name in self.absent:
                 continue
             data = pd.DataFrame({"gemeentecode": geo[sel], name: codes[sel]})
+            if scope.gemeente is not None:
+                data[MEMBER] = self.persons["gemeente"].astype(str).to_numpy()[sel]
             dims = ["gemeentecode", name]
             leaves = [NO, *nesting] if nesting else [YES, NO]
+            agg = _aggregate(data, dims)
             self.specs.append(dict(
-                data=_aggregate(data, dims), dims=dims, count="aantal",
+                data=agg, dims=dims, count="aantal", members=_members(agg),
                 name=f"{prefix}_{name}", unit="jongeren", population=population,
                 hierarchies={**hier, **({name: nesting} if nesting else {})},
                 levels={**levels, name: leaves}, description=f"indicator counts {what}",
@@ -691,11 +709,14 @@ def release_tables(pop, out, *, scope: Scope | None = None, groups: dict | None 
     specs = []
     geo_hier = scope.hierarchy(t["gemeentecode"].unique()) or {}
     geo_levels = scope.levels()
+    if scope.gemeente is not None:
+        t = t.assign(**{MEMBER: t["gemeente"].astype(str)})
     if u_ins == "trajecten" and not no_verwijzer:
         dims = ["gemeentecode", "verwijzer", "hulpvorm"]
         specs.append(dict(
             data=_aggregate(t[ins_mask].assign(hulpvorm=t.loc[ins_mask, "groep"]), dims),
             dims=dims, count="aantal", name="tr_instroom", unit="trajecten",
+            members={"gemeentecode": MEMBER} if MEMBER in t.columns else None,
             population=f"{rel.p_trajecten}-instroom", hierarchies=geo_hier,
             levels={**geo_levels, "hulpvorm": groep_levels}, publish=scope.published,
             description="trajecten begun in the period by verwijzer x hulpvorm group"))
@@ -703,6 +724,7 @@ def release_tables(pop, out, *, scope: Scope | None = None, groups: dict | None 
         dims = ["gemeentecode", "leeftijdsgroep", "geslacht", "hulpvorm"]
         specs.append(dict(
             data=_aggregate(t.assign(hulpvorm=t["groep"]), dims), dims=dims, count="aantal",
+            members={"gemeentecode": MEMBER} if MEMBER in t.columns else None,
             name="tr_gebruik", unit="trajecten", population=rel.p_trajecten,
             hierarchies=geo_hier, levels={**geo_levels, "hulpvorm": groep_levels},
             publish=scope.published,
@@ -714,6 +736,7 @@ def release_tables(pop, out, *, scope: Scope | None = None, groups: dict | None 
         group_codes = set(t["groep"])
         specs.append(dict(
             data=_aggregate(t, dims), dims=dims, count="aantal", name="tr_stroom",
+            members={"gemeentecode": MEMBER} if MEMBER in t.columns else None,
             unit="trajecten", population=rel.p_trajecten,
             hierarchies={**geo_hier, "hulpvorm": {c: group_of[c] for c in codes
                                                    if group_of[c] != c}},

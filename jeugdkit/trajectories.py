@@ -529,7 +529,7 @@ class _Release:
         hier = {**(self.scope.hierarchy(units["gemeentecode"]) or {}), **kw.pop("hier", {})}
         return dict(data=data, dims=dims, name=name, unit=kw.pop("unit", "trajecten"),
                     population=f"{population}-{self.label}", hierarchies=hier or None,
-                    levels=levels, **kw)
+                    levels=levels, members=self.scope.members(units["gemeentecode"]), **kw)
 
     def pick(self, table: pd.DataFrame, **codes) -> pd.Series:
         m = np.ones(len(table), dtype=bool)

@@ -409,3 +409,54 @@ def test_a_member_that_no_table_shows_stays_an_unknown_part_of_its_group(tmp_pat
             if ("gemeentecode", code) in k}
     assert {f: led.value[i] for f, i in rest.items()} == {"ja": 30, "nee": 60, "totaal": 90}
     assert all(led.status[i] == HIDDEN for i in rest.values())
+
+
+# units per gemeente and kenmerk (0006 has none); four reports, each gemeente with its own
+# group: their groups and rests overlap, and no table of all gemeenten is in the ledger
+UNITS = {("0001", "a"): 5, ("0001", "b"): 8, ("0002", "a"): 8, ("0002", "b"): 2,
+         ("0002", "c"): 2, ("0003", "a"): 3, ("0003", "b"): 1, ("0003", "c"): 15,
+         ("0004", "b"): 1, ("0004", "c"): 1, ("0005", "a"): 3, ("0005", "b"): 1,
+         ("0007", "b"): 15, ("0008", "a"): 3, ("0008", "b"): 5, ("0008", "c"): 1,
+         ("0009", "a"): 1, ("0009", "b"): 1, ("0009", "c"): 1, ("0010", "a"): 15,
+         ("0010", "c"): 15}
+REPORTS = {"0001": ("0001", "0002", "0007", "0008"), "0002": ("0002", "0004", "0006", "0007"),
+           "0003": ("0003", "0006", "0008", "0010"), "0004": ("0001", "0002", "0004", "0008")}
+EVERY = [f"{i:04d}" for i in range(1, 11)]
+
+
+def _report(folder, code, ledger=None, members=True):
+    units = pd.DataFrame([k for k, n in UNITS.items() for _ in range(n)],
+                         columns=["gemeentecode", "kenmerk"])
+    scope = Scope(code, group=REPORTS[code], group_label="lijst")
+    run = ExportSession(f"rapport-{code}", ledger=ledger, run_timestamp="t")
+    run.declare_composition(scope.composition(EVERY))
+    data = units.assign(gemeentecode=scope.leaves(units["gemeentecode"]).to_numpy())
+    table = run.freq_table(data, ["gemeentecode", "kenmerk"], name="kenmerk", unit="jongeren",
+                           population="kenmerk-2023", hierarchies=scope.hierarchy(),
+                           levels={**scope.levels(), "kenmerk": ["a", "b", "c"]},
+                           publish=scope.published,
+                           members=scope.members(units["gemeentecode"]) if members else None)
+    run.write(folder)
+    return scope.publish(table)
+
+
+def test_reports_with_overlapping_groups_are_protected_through_their_members(tmp_path):
+    """Four reports and no national table: each report's groep and rest leaves are sums of
+    gemeenten that other reports' leaves also hold. An attacker with the four reports solves
+    for member gemeenten (the audit adds them as unknowns); the ledger holds each table over
+    its members too (unpublished), so it sees the same system. Negative control: without the
+    members in the ledger the same four reports leak."""
+    ledger = PeriodLedger(tmp_path / "los" / "ledger")
+    for code in REPORTS:
+        _report(tmp_path / "los" / code, code, ledger, members=False)
+    leak = audit_exports([tmp_path / "los"])
+    assert (~leak["ok"]).sum() >= 5, leak[~leak["ok"]]
+    ledger = PeriodLedger(tmp_path / "leden" / "ledger")
+    tables = {code: _report(tmp_path / "leden" / code, code, ledger) for code in REPORTS}
+    bounds = audit_exports([tmp_path / "leden"])
+    assert len(bounds) and bounds["ok"].all(), bounds[~bounds["ok"]]
+    # each report still shows its own totals: protection did not blank everything
+    assert all(t["aantal"].notna().sum() >= 4 for t in tables.values())
+    led = ledger.read()["ledgers"][("kenmerk-2023", "jongeren")]
+    empty = led.keys[(("gemeentecode", "0005"), ("kenmerk", "c"))]
+    assert led.value[empty] == 0 and led.watched[empty]  # unpublished and empty: watched

@@ -83,6 +83,10 @@ class _FreqSpec:
     command: str = ""
     description: str = ""
     published: np.ndarray | None = None
+    members: dict | None = None
+    """``{dim: code per data row}``: what each row stands for inside a composite leaf."""
+    data: pd.DataFrame | None = None
+    weights: np.ndarray | None = None
 
 
 def _tightened(base: OutputControl, overrides: dict, what: str) -> OutputControl:
@@ -284,7 +288,7 @@ class ExportSession:
     def _prepare_freq(self, data, dims, *, name, unit, population, count=None,
                       hierarchies=None, levels=None, structural=None, description="",
                       min_units=None, rounding_base=None, protection_width=None,
-                      publish=None) -> _FreqSpec:
+                      publish=None, members=None) -> _FreqSpec:
         self._new_name(name)
         rules = _tightened(self.rules, {"min_units": min_units, "rounding_base": rounding_base,
                                         "protection_width": protection_width}, f"output {name!r}")
@@ -356,6 +360,14 @@ class ExportSession:
                 composition[d] = parts
         if composition:
             spec.properties["composition"] = composition
+        if members:
+            members = {d: data[m] if isinstance(m, str) else m for d, m in members.items()}
+            for d, m in members.items():
+                if d not in dims or len(m) != len(data):
+                    raise JeugdkitError(f"output {name!r}: members= gives one code per data "
+                                        f"row for a dimension of the table; got {d!r}")
+            spec.members = {d: np.asarray(m).astype(str) for d, m in members.items()}
+            spec.data, spec.weights = data[dims], w
         if spec.published is not None:
             # the checker needs every code, published or not, to rebuild the equations
             spec.properties["codes"] = {d: list(t.codes) for d, t in zip(dims, trees)}
@@ -365,6 +377,43 @@ class ExportSession:
                         f"population={population!r})")
         return spec
 
+    def _register_members(self, spec: _FreqSpec, rename: dict) -> None:
+        """Register the table over the members of its composite leaves, unpublished.
+
+        A gemeente's table shows the gemeente, ``groep`` and ``NL`` over three leaves; the
+        attacker knows each composite is the sum of its member gemeenten, and two reports
+        with other groups share those members. With the members' own cells in the ledger
+        (the table as if every gemeente were a leaf, none of it published: a cell that some
+        other output publishes keeps its status), every composite is tied to them by an
+        equation, so overlapping groups of several reports are protected together, also
+        before or without the national set. A member cell below the threshold is watched:
+        no output may let it be derived."""
+        dims = [d for d in spec.members if any((d, c) in rename for c in spec.trees[
+            spec.dims.index(d)].codes)]
+        if not dims:
+            return
+        data = spec.data.copy()
+        for d in dims:
+            data[d] = spec.members[d]
+        trees = []
+        for d, t in zip(spec.dims, spec.trees):
+            if d in dims:
+                leaves = sorted(set(data[d]))
+                trees.append(DimTree.build(d, leaves, None, t.total))
+            else:
+                trees.append(t)
+        leaf = self._leaf_array(data, spec.dims, trees, spec.weights)
+        values = full_array(trees, leaf).ravel()
+        keys = [canonical_key(trees, c) for c in cell_codes(trees)]
+        # small or empty member cells are watched: an attacker who does not know a member
+        # is empty learns from [0, 9] that it is small
+        low = values < spec.rules.min_units
+        spec.ledger.add_table(keys, values, np.zeros(len(values), dtype=bool), equations(trees),
+                              low, spec.rules.protection_width or spec.rules.min_units,
+                              f"{spec.name} (leden van de samengestelde codes)",
+                              hidden=np.ones(len(values), dtype=bool))
+        spec.data = spec.weights = None  # the units are not needed any more
+
     def _register(self, spec: _FreqSpec) -> None:
         keys = [canonical_key(spec.trees, c) for c in cell_codes(spec.trees)]
         rename = {}
@@ -373,6 +422,8 @@ class ExportSession:
                 new = composite_code(code, members)
                 rename[(dim, code)] = (dim, new)
                 spec.ledger.add_composition(dim, new, members)
+        if spec.members:
+            self._register_members(spec, rename)
         if rename:
             # a composite code is named after its members in the ledger: two comparison
             # groups never share a ``groep`` cell, and each is linked to its members' cells
@@ -453,7 +504,8 @@ class ExportSession:
                    levels: dict | None = None, structural: pd.DataFrame | None = None,
                    description: str = "", min_units: int | None = None,
                    rounding_base: int | None = None,
-                   protection_width: int | None = None, publish=None) -> pd.DataFrame:
+                   protection_width: int | None = None, publish=None,
+                   members: dict | None = None) -> pd.DataFrame:
         """Return the released frequency table (tidy: one row per cell, margins included).
 
         ``data`` holds one row per unit, or one row per combination with a ``count`` column.
@@ -471,6 +523,11 @@ class ExportSession:
         cells are protected with the table (a small one is suppressed as usual) but left out
         of the result, e.g. the rest of the country beside one gemeente (see
         :class:`jeugdkit.scope.Scope`) or the inside of a stock-and-flow table.
+        ``members``: ``{dim: code per data row}`` (or the name of a column of ``data``
+        holding them) where ``data`` holds composite leaves
+        (``rest_groep``, ``rest_nl`` of a scope): the gemeentecode each unit really has. The
+        table over those members is then put in the ledger unpublished, so every composite is
+        tied to its members (see :meth:`Scope.members`).
 
         Example::
 
@@ -482,7 +539,8 @@ class ExportSession:
                                       count=count, hierarchies=hierarchies, levels=levels,
                                       structural=structural, description=description,
                                       min_units=min_units, rounding_base=rounding_base,
-                                      protection_width=protection_width, publish=publish)
+                                      protection_width=protection_width, publish=publish,
+                                      members=members)
             self._register(spec)
             stats = spec.ledger.protect([(TableGeom(spec.trees), spec.cells)],
                                         optimise=spec.rules.complements == "optimal")
@@ -859,20 +917,26 @@ class ExportSession:
         audit_summary = {}
         if audit:
             bounds = self.audit()
-            bad = bounds[bounds["width"] < bounds["required"] - 1e-6]
+            # too narrow, unless known to be empty (a zero rests on no one)
+            bad = bounds[(bounds["width"] < bounds["required"] - 1e-6)
+                         & (bounds["upper"] >= 0.5)]
             if not bad.empty:
                 raise DisclosureError(f"LP audit failed for {len(bad)} suppressed cells, e.g. "
                                       f"{bad.iloc[0].to_dict()}; nothing was written")
             ledger = self.__dict__.get("period_ledger") is not None
             for (pop, unit), g in bounds.groupby(["population", "unit"], sort=True):
-                narrowest = float(g["width"].min())
+                empty = g["upper"] < 0.5
+                # cells known to be empty count as wide enough (they rest on no one)
+                narrowest = (float(g.loc[~empty, "width"].min()) if (~empty).any()
+                             else float(g["required"].max()))
                 if ledger:
                     # the proof's inner bounds depend on the other outputs in the ledger:
                     # the log says what holds whatever they are (at least the width)
                     narrowest = min(narrowest, float(g["required"].max()))
                 audit_summary[f"{pop}|{unit}"] = {
                     "suppressed_cells": len(g), "narrowest_interval": narrowest,
-                    "required_width": float(g["required"].max()), "pinned_cells": 0}
+                    "required_width": float(g["required"].max()), "pinned_cells": 0,
+                    "known_empty_cells": int(empty.sum())}
         for out in self.outputs.values():
             fname, data = _file_of(out)
             (folder / fname).write_bytes(data)

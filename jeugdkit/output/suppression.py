@@ -125,7 +125,8 @@ class Ledger:
                     )
                 if not self.locked[i] and not h and self.status[i] == HIDDEN:
                     # published here: a plain cell from now on
-                    self.status[i] = PRIMARY if (p or self.watched[i]) else RELEASED
+                    self.status[i] = (PRIMARY if (p or (self.watched[i] and self.value[i] > 0))
+                                      else RELEASED)
                     self.reason[i] = f"below threshold in {output}" if p else ""
                     self.watched[i] = False
                 elif not self.locked[i] and p and self.status[i] == RELEASED:
@@ -248,6 +249,8 @@ class Ledger:
         code = composite_code("rest", missing)
         self.add_composition(dim, code, missing)
         value = self.value[c] - sum(self.value[k] for k in kids)
+        if abs(value) < 1e-6:
+            value = 0.0
         if value < -1e-6:
             raise DisclosureError(
                 f"output {output!r}: cell {self._label(c)} is {self.value[c]:g}, less than its "
@@ -255,15 +258,16 @@ class Ledger:
                 f"{self.population!r}; tables with one population name must count the same "
                 "units (give a different population= to different units)")
         rkey = tuple(sorted({**key, dim: code}.items()))
-        known = abs(value) < 1e-6
         i = len(self.value)
         self.keys[rkey] = i
         self.key_of.append(rkey)
-        self.value.append(0.0 if known else float(value))
-        self.status.append(RELEASED if known else HIDDEN)
-        self.reason.append("" if known else f"not published (members {list(missing)})")
-        self.watched.append(False)
-        self.locked.append(known)
+        self.value.append(float(value))
+        self.status.append(HIDDEN)
+        self.reason.append(f"not published (members {list(missing)})")
+        # small or empty: no output may let it be derived (an attacker does not know it is
+        # empty, so [0, 9] would tell them it is small)
+        self.watched.append(bool(value < self.width[c]))
+        self.locked.append(False)
         self.width.append(self.width[c])
         self.cell_eqs.append([])
         self.n_tables.append(1)
@@ -598,10 +602,12 @@ class Ledger:
                 witnessed += how == "points"
                 certified += how == "hypercube"
             if failing:
-                widths = {c: hi - lo for c, (lo, hi, _) in
-                          self._warm_intervals(failing, sup).items()}
+                bounds = self._warm_intervals(failing, sup)
+                widths = {c: hi - lo for c, (lo, hi, _) in bounds.items()}
                 exact += len(failing)
-                still = [c for c in failing if widths[c] < self.width[c] - 1e-9]
+                # a hidden cell known to be empty rests on no one (as a released 0)
+                still = [c for c in failing if widths[c] < self.width[c] - 1e-9
+                         and not (self.status[c] == HIDDEN and bounds[c][1] < 0.5)]
                 queue = deque()
                 pinned = self._fixed_by_locked([c for c in still if widths[c] < 1e-9],
                                                values, sup)
