@@ -174,6 +174,7 @@ def protect_linked(ledgers: dict, relations, touched, max_rounds: int = 50) -> d
             if not narrow:
                 break
             changed = set()
+            stuck: list[int] = []
             for c in narrow:
                 led, i = system.where(c)
                 if any(m in changed for m in system.neighbours(c)):
@@ -182,11 +183,8 @@ def protect_linked(ledgers: dict, relations, touched, max_rounds: int = 50) -> d
                 if not cands:
                     cands = _ring(system, c, unknown)
                 if not cands:
-                    raise DisclosureError(
-                        f"population {led.population!r}: suppressed cell {led._label(i)} "
-                        "cannot be protected against the populations related to it "
-                        f"({_names(keys)}): every cell that could hide it "
-                        "is released already; coarsen the tables or release them together")
+                    stuck.append(c)  # a complement chosen for another cell may widen it
+                    continue
                 need = width[c]
                 m = min(cands, key=lambda x: (system.values[x] < need, system.values[x], x))
                 mled, j = system.where(m)
@@ -195,6 +193,13 @@ def protect_linked(ledgers: dict, relations, touched, max_rounds: int = 50) -> d
                 status[m] = SECONDARY
                 changed.add(m)
                 stats["relation_complements"] += 1
+            if stuck and not changed:
+                led, i = system.where(stuck[0])
+                raise DisclosureError(
+                    f"population {led.population!r}: suppressed cell {led._label(i)} "
+                    "cannot be protected against the populations related to it "
+                    f"({_names(keys)}): every cell that could hide it "
+                    "is released already; coarsen the tables or release them together")
             for led in {id(system.where(m)[0]): system.where(m)[0] for m in changed}.values():
                 led.protect()
         else:
