@@ -624,9 +624,10 @@ class Ledger:
             for c in failing:
                 cands = self._ring_candidates(c)
                 if not cands:
-                    if widened:
+                    if widened or pinned:
                         # a complement chosen for another cell this round took its last free
-                        # neighbour: that may have protected it too; the next round checks
+                        # neighbour, or the closure after publishing pinned cells again
+                        # suppressed more: that may have protected it too; the next round checks
                         continue
                     raise DisclosureError(self._stuck_message(c))
                 m = self._choose(cands, counts, None, self.width[c])
