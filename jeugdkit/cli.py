@@ -206,8 +206,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--population", action="append", help="audit only this population "
                    "(repeatable; default: every population in the logs)")
     p.add_argument("--exact", action="store_true", help="the exact LP for every cell (by "
-                   "default a cell a neighbourhood LP proves wide enough gets those inner "
-                   "bounds, which is many times faster on a period's outputs)")
+                   "default a cell that the feasible tables of earlier cells' LPs prove wide "
+                   "enough gets those inner bounds, which is faster on a period's outputs)")
     p.set_defaults(func=cmd_audit)
 
     p = sub.add_parser("cache", help="convert every chosen file to the Parquet cache")

@@ -689,9 +689,9 @@ class Ledger:
         ``cells``: audit only the suppressed cells among these (a session sharing a period
         ledger audits the cells of its own outputs; :meth:`protect` has checked the rest).
 
-        ``exact``: solve both LPs for every cell. Otherwise a cell proved wide enough by its
-        hypercube or by a neighbourhood LP gets those (inner, hence safe) bounds, and only
-        the rest get the exact LP; ``method`` says which. The answer is kept until a table or
+        ``exact``: solve both LPs for every cell. Otherwise a cell proved wide enough by the
+        feasible tables of the warm LP or by its hypercube gets those (inner, hence safe)
+        bounds, and only the rest get the exact LP; ``method`` says which. The answer is kept until a table or
         a suppression changes the ledger: a report writes its log after every chapter.
         """
         only = None if cells is None else frozenset(int(c) for c in cells)
