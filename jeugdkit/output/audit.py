@@ -28,6 +28,7 @@ from scipy import sparse
 from scipy.optimize import linprog
 
 from jeugdkit.errors import DisclosureError
+from jeugdkit.output.optimal import primal_highs
 from jeugdkit.output.structure import DimTree, canonical_key, cell_codes, equations
 
 
@@ -200,28 +201,16 @@ class _WarmLP:
     (``lo``, ``hi`` per column) holds inner bounds of every cell's interval for free."""
 
     def __init__(self, a_eq, b_eq, bounds, a_ub=None, b_ub=None):
-        from jeugdkit.output.optimal import _highs
         import highspy
         ncol = a_eq.shape[1]
         a_ub = sparse.csr_matrix((0, ncol)) if a_ub is None else sparse.csr_matrix(a_ub)
         b_ub = np.zeros(0) if b_ub is None else np.asarray(b_ub, dtype=float)
-        full = sparse.vstack([sparse.csr_matrix(a_eq), a_ub]).tocsc()
-        h = _highs()
-        h.setOptionValue("presolve", "off")
-        h.setOptionValue("simplex_strategy", 4)  # primal: the last basis stays feasible
-        inf = h.getInfinity()
-        lp = highspy.HighsLp()
-        lp.num_col_, lp.num_row_ = ncol, full.shape[0]
-        lp.col_cost_ = np.zeros(ncol)
-        lp.col_lower_ = np.asarray([b[0] for b in bounds], dtype=float)
-        lp.col_upper_ = np.asarray([inf if b[1] is None else b[1] for b in bounds], dtype=float)
-        lp.row_lower_ = np.concatenate([np.asarray(b_eq, dtype=float), np.full(len(b_ub), -inf)])
-        lp.row_upper_ = np.concatenate([np.asarray(b_eq, dtype=float), b_ub])
-        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-        lp.a_matrix_.start_ = full.indptr
-        lp.a_matrix_.index_ = full.indices
-        lp.a_matrix_.value_ = full.data
-        h.passModel(lp)
+        b_eq = np.asarray(b_eq, dtype=float)
+        h, _ = primal_highs(sparse.vstack([sparse.csr_matrix(a_eq), a_ub]),
+                            [b[0] for b in bounds],
+                            [np.inf if b[1] is None else b[1] for b in bounds],
+                            np.concatenate([b_eq, np.full(len(b_ub), -np.inf)]),
+                            np.concatenate([b_eq, b_ub]))
         self.h = h
         self._status = highspy.HighsModelStatus
         h.run()  # one feasible table (zero objective): also proves the tables consistent
