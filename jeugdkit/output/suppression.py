@@ -691,8 +691,9 @@ class Ledger:
 
         ``exact``: solve both LPs for every cell. Otherwise a cell proved wide enough by the
         feasible tables of the warm LP or by its hypercube gets those (inner, hence safe)
-        bounds, and only the rest get the exact LP; ``method`` says which. The answer is kept until a table or
-        a suppression changes the ledger: a report writes its log after every chapter.
+        bounds, and only the rest get the exact LP; ``method`` says which. The answer is kept
+        until a table or a suppression changes the ledger: a report writes its log after every
+        chapter.
         """
         only = None if cells is None else frozenset(int(c) for c in cells)
         state = (exact, len(self.value), len(self.eqs), bytes(np.asarray(self.status, np.int8)),
