@@ -934,7 +934,9 @@ class ExportSession:
                     # the log says what holds whatever they are (at least the width)
                     narrowest = min(narrowest, float(g["required"].max()))
                 audit_summary[f"{pop}|{unit}"] = {
-                    "suppressed_cells": len(g), "narrowest_interval": narrowest,
+                    # rounded: the last bits of an LP bound depend on the solver's path, and a
+                    # rerun must write the same log
+                    "suppressed_cells": len(g), "narrowest_interval": round(narrowest, 6),
                     "required_width": float(g["required"].max()), "pinned_cells": 0,
                     "known_empty_cells": int(empty.sum())}
         for out in self.outputs.values():
