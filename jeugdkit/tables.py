@@ -351,6 +351,16 @@ def _aggregate(data: pd.DataFrame, dims: list[str]) -> pd.DataFrame:
     return data.groupby(by, sort=False, observed=True).size().rename("aantal").reset_index()
 
 
+def _with_members(data: pd.DataFrame, scope: Scope, codes) -> pd.DataFrame:
+    """Return ``data`` with a :data:`MEMBER` column (each unit's own gemeentecode, ``codes``)
+    when the scope's leaves include composites (:meth:`Scope.members`), else unchanged."""
+    members = scope.members(pd.Series(codes))
+    if members is None:
+        return data
+    (_, own), = members.items()
+    return data.assign(**{MEMBER: own})
+
+
 def _members(data: pd.DataFrame) -> dict | None:
     """Return freq_table's ``members=`` for data with a :data:`MEMBER` column."""
     return {"gemeentecode": MEMBER} if MEMBER in data.columns else None
@@ -440,9 +450,8 @@ class _Release:
         """
         geo, hier, levels, rows = self._geo(self.scope, False)
         p = self.persons
-        data = pd.DataFrame({"gemeentecode": geo})
-        if self.scope.gemeente is not None:
-            data[MEMBER] = p["gemeente"].astype(str).to_numpy()
+        data = _with_members(pd.DataFrame({"gemeentecode": geo}), self.scope,
+                             p["gemeente"].to_numpy())
         dims = ["gemeentecode"]
         if ages:
             data["leeftijdsgroep"] = p["leeftijdsgroep"].to_numpy()
@@ -490,9 +499,8 @@ class _Release:
         for sel, population, name, codes, nesting, what in tables:
             if name in self.absent:
                 continue
-            data = pd.DataFrame({"gemeentecode": geo[sel], name: codes[sel]})
-            if scope.gemeente is not None:
-                data[MEMBER] = self.persons["gemeente"].astype(str).to_numpy()[sel]
+            data = _with_members(pd.DataFrame({"gemeentecode": geo[sel], name: codes[sel]}),
+                                 scope, self.persons["gemeente"].to_numpy()[sel])
             dims = ["gemeentecode", name]
             leaves = [NO, *nesting] if nesting else [YES, NO]
             agg = _aggregate(data, dims)
@@ -709,14 +717,14 @@ def release_tables(pop, out, *, scope: Scope | None = None, groups: dict | None 
     specs = []
     geo_hier = scope.hierarchy(t["gemeentecode"].unique()) or {}
     geo_levels = scope.levels()
-    if scope.gemeente is not None:
-        t = t.assign(**{MEMBER: t["gemeente"].astype(str)})
+    t = _with_members(t, scope, t["gemeente"].to_numpy())
+    t_members = _members(t)
     if u_ins == "trajecten" and not no_verwijzer:
         dims = ["gemeentecode", "verwijzer", "hulpvorm"]
         specs.append(dict(
             data=_aggregate(t[ins_mask].assign(hulpvorm=t.loc[ins_mask, "groep"]), dims),
             dims=dims, count="aantal", name="tr_instroom", unit="trajecten",
-            members={"gemeentecode": MEMBER} if MEMBER in t.columns else None,
+            members=t_members,
             population=f"{rel.p_trajecten}-instroom", hierarchies=geo_hier,
             levels={**geo_levels, "hulpvorm": groep_levels}, publish=scope.published,
             description="trajecten begun in the period by verwijzer x hulpvorm group"))
@@ -724,7 +732,7 @@ def release_tables(pop, out, *, scope: Scope | None = None, groups: dict | None 
         dims = ["gemeentecode", "leeftijdsgroep", "geslacht", "hulpvorm"]
         specs.append(dict(
             data=_aggregate(t.assign(hulpvorm=t["groep"]), dims), dims=dims, count="aantal",
-            members={"gemeentecode": MEMBER} if MEMBER in t.columns else None,
+            members=t_members,
             name="tr_gebruik", unit="trajecten", population=rel.p_trajecten,
             hierarchies=geo_hier, levels={**geo_levels, "hulpvorm": groep_levels},
             publish=scope.published,
@@ -736,7 +744,7 @@ def release_tables(pop, out, *, scope: Scope | None = None, groups: dict | None 
         group_codes = set(t["groep"])
         specs.append(dict(
             data=_aggregate(t, dims), dims=dims, count="aantal", name="tr_stroom",
-            members={"gemeentecode": MEMBER} if MEMBER in t.columns else None,
+            members=t_members,
             unit="trajecten", population=rel.p_trajecten,
             hierarchies={**geo_hier, "hulpvorm": {c: group_of[c] for c in codes
                                                    if group_of[c] != c}},

@@ -26,7 +26,7 @@ import numpy as np
 from jeugdkit.errors import DisclosureError
 from jeugdkit.output.audit import _root
 from jeugdkit.output.optimal import AttackLP
-from jeugdkit.output.suppression import HIDDEN, SECONDARY, UNKNOWN, Ledger
+from jeugdkit.output.suppression import SECONDARY, UNKNOWN, Ledger, known_empty
 
 
 def _links(relations, ledgers: dict) -> list[tuple[str, tuple, tuple]]:
@@ -169,8 +169,7 @@ def protect_linked(ledgers: dict, relations, touched, max_rounds: int = 50) -> d
                 lo, hi, how = lp.interval(c, width[c])
                 stats["proved_by_feasible_tables" if how == "feasible tables"
                       else "exact_lp_cells"] += 1
-                # a hidden cell known to be empty rests on no one (as a released 0)
-                if hi - lo < width[c] - 1e-9 and not (status[c] == HIDDEN and hi < 0.5):
+                if hi - lo < width[c] - 1e-9 and not known_empty(status[c], hi):
                     narrow.append(c)
             if not narrow:
                 break

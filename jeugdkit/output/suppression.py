@@ -51,6 +51,12 @@ cell of the ledger (measured: the national 25,725-cell table, 13,000 free cells,
 finished its first block in 4 minutes)."""
 
 
+def known_empty(status: int, upper: float) -> bool:
+    """Return whether a cell whose interval is too narrow is protected all the same: a hidden
+    cell the outputs pin at 0 rests on no one (as a released 0 does)."""
+    return status == HIDDEN and upper < 0.5
+
+
 class Ledger:
     """The cells of every table over one population and unit, with their status."""
 
@@ -236,9 +242,8 @@ class Ledger:
         ones included. A code that already stands for exactly the missing members (the
         ``rest_groep`` beside a gemeente in its own table) is that rest; otherwise a new cell
         ``rest[...]`` is added, itself a composite, so that it is linked to the missing
-        members once they come. A rest of zero is treated as known (an attacker reads a
-        gemeente's absence from a table of all gemeenten as zero); a positive rest is an
-        unknown no output publishes."""
+        members once they come. The rest is an unknown no output publishes; small or empty,
+        it is watched (see :func:`known_empty` for when an empty one counts as protected)."""
         missing = tuple(sorted(str(m) for m in missing))
         key = dict(self.key_of[c])
         for (d, code), members in self.compositions.items():
@@ -612,9 +617,8 @@ class Ledger:
                 bounds = self._warm_intervals(failing, sup)
                 widths = {c: hi - lo for c, (lo, hi, _) in bounds.items()}
                 exact += len(failing)
-                # a hidden cell known to be empty rests on no one (as a released 0)
                 still = [c for c in failing if widths[c] < self.width[c] - 1e-9
-                         and not (self.status[c] == HIDDEN and bounds[c][1] < 0.5)]
+                         and not known_empty(self.status[c], bounds[c][1])]
                 queue = deque()
                 pinned = self._fixed_by_locked([c for c in still if widths[c] < 1e-9],
                                                values, sup)
