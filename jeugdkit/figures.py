@@ -6,6 +6,7 @@ output control has not passed: suppressed values are simply absent.
 
 from __future__ import annotations
 
+import contextlib
 import textwrap
 
 import matplotlib
@@ -28,9 +29,18 @@ LABELS = {
 COLOURS = {"gemeente": "#c0392b", GROUP: "#7f8c8d", NATIONAL: "#2c3e50"}
 
 
-def _style() -> None:
-    sns.set_theme(style="whitegrid", context="notebook")
-    plt.rcParams.update({"svg.hashsalt": "jeugdkit", "figure.dpi": 100})
+@contextlib.contextmanager
+def style():
+    """Draw figures in jeugdkit's look (seaborn whitegrid, 100 dpi) inside this block only.
+
+    The caller's matplotlib settings are put back afterwards: a figure looks the same
+    whatever was drawn before it in the same process (a notebook run after another in one
+    kernel, a researcher's own plots), and the kit never changes how the researcher's own
+    figures look."""
+    with plt.rc_context():
+        sns.set_theme(style="whitegrid", context="notebook")
+        plt.rcParams.update({"svg.hashsalt": "jeugdkit", "figure.dpi": 100})
+        yield
 
 
 def indicator_figures(run, scope) -> dict[str, object]:
@@ -40,7 +50,11 @@ def indicator_figures(run, scope) -> dict[str, object]:
     the released ``indicators``); ``indicatoren_spreiding``: every gemeente's released rate
     per indicator, the chosen one highlighted (from ``indicators_gemeenten``).
     """
-    _style()
+    with style():
+        return _indicator_figures(run, scope)
+
+
+def _indicator_figures(run, scope) -> dict[str, object]:
     figs = {}
     ind = run.outputs["indicators"].content
     long = ind.melt(id_vars="gemeentecode", value_vars=list(LABELS), var_name="indicator",

@@ -102,6 +102,36 @@ def test_funnel_labels_only_gemeenten_outside_the_limits():
 
 
 # ----------------------------------------------------------------------------- shrinkage
+def test_a_figure_looks_the_same_whatever_was_drawn_before_and_leaves_settings_alone():
+    """The report's notebooks share one kernel: a theme set for one figure must not carry
+    over to the next (the funnel came out in seaborn's grid after the trap-1 figures), and
+    the kit must not change the researcher's own matplotlib settings."""
+    import io
+
+    import matplotlib.pyplot as plt
+
+    import jeugdkit.figures  # noqa: F401 - it picks the Agg backend once, on import
+    from jeugdkit.deepdive.funnel import funnel_plot
+    fun = funnel(pd.DataFrame({"gemeentecode": ["a", "b", "c"], "waargenomen": [10, 30, 90],
+                               "verwacht": [12.0, 25.0, 100.0]}))
+
+    def png():
+        fig = funnel_plot(data=fun.table, limits=fun.limits, highlight="a")
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", metadata={"Software": None})
+        plt.close(fig)
+        return buf.getvalue()
+
+    with plt.rc_context():
+        plt.rcParams["axes.facecolor"] = "black"
+        before = dict(plt.rcParams)
+        plain = png()
+        assert dict(plt.rcParams) == before
+    with plt.rc_context():
+        plt.style.use("ggplot")
+        assert png() == plain
+
+
 def test_dersimonian_laird_and_shrinkage_by_hand():
     # w = 400 each, mean 0, Q = 8, denominator 800 - 320000/800 = 400: tau2 = 7/400
     tau2 = dersimonian_laird([0.1, -0.1], [0.05, 0.05])
@@ -372,3 +402,60 @@ def test_a_share_is_blank_wherever_its_observed_count_is(tmp_path):
     blank = [c for c in share.index if pd.isna(observed.get(c))]
     assert blank, "the tree should have a gemeente whose observed count is suppressed"
     assert share[blank].isna().all(), share[blank]
+
+
+def test_a_model_summary_is_judged_and_released_like_the_fit_it_came_from(tmp_path):
+    """The period's gemeente effects are fitted once and kept as ModelSummary (the fitted
+    AbsorbingLS carries its design). Output control must judge the summary exactly as the
+    fit: the same parameter table and properties, and a model blocked for a small dummy or
+    fixed-effect level stays blocked."""
+    import pickle
+    from types import SimpleNamespace
+
+    from jeugdkit.deepdive import deep_dive, release_deep_dive
+    from jeugdkit.deepdive.effects import gemeente_effects
+    from jeugdkit.errors import DisclosureError
+    from jeugdkit.output.models import ModelSummary, model_checks
+    from jeugdkit.settings import OutputControl
+
+    f = _frame(8_000)
+    mf = model_frame(f, covariates=["eenouder", "bijstand"])
+    eff = gemeente_effects(mf)
+    for fit in (eff.lpm, for_output_check(eff.logit)):
+        slim = ModelSummary.of(fit)
+        table, props, rules = model_checks(fit, "m")
+        s_table, s_props, s_rules = model_checks(pickle.loads(pickle.dumps(slim)), "m")
+        pd.testing.assert_frame_equal(table, s_table)
+        assert props == s_props and rules == s_rules
+        assert props["binary_regressors_checked"] > 0
+        assert bool(props["fixed_effects"]) == (fit is eff.lpm)  # the logit has dummies
+        # a threshold above the smallest dummy side blocks both, with the same reason
+        smallest = min(min(v) for v in slim.dummies.values())
+        strict = OutputControl(min_units=smallest + 1)
+        with pytest.raises(DisclosureError) as live:
+            model_checks(fit, "m", strict)
+        with pytest.raises(DisclosureError) as kept:
+            model_checks(slim, "m", strict)
+        assert str(live.value) == str(kept.value)
+    assert len(pickle.dumps(ModelSummary.of(eff.lpm))) * 50 < len(pickle.dumps(eff.lpm))
+
+    # a deep dive given the kept effects releases what it releases when it fits them itself
+    pop = SimpleNamespace(frame=f, period=SimpleNamespace(label="2023"))
+    kept = type(eff)(ModelSummary.of(eff.lpm), ModelSummary.of(for_output_check(eff.logit)),
+                     eff.table, eff.spread, eff.person_values, eff.notes)
+    from jeugdkit.deepdive.oe import model_fit
+    kept.logit.fit = model_fit(eff.logit)
+    own = release_deep_dive(deep_dive(pop, covariates=["eenouder", "bijstand"], replicates=0),
+                            tmp_path / "a")
+    given = release_deep_dive(deep_dive(pop, covariates=["eenouder", "bijstand"], replicates=0,
+                                        effects=kept), tmp_path / "b")
+    for name in ("effecten", "effecten_lpm", "effecten_logit", "modelfit", "spreiding"):
+        pd.testing.assert_frame_equal(own[name], given[name], obj=name)
+    a = json.loads((tmp_path / "a" / "log" / "results.json").read_text())["results"]
+    b = json.loads((tmp_path / "b" / "log" / "results.json").read_text())["results"]
+    assert a["effecten_lpm"]["properties"] == b["effecten_lpm"]["properties"]
+    assert a["effecten_lpm"]["command"] == b["effecten_lpm"]["command"]
+    # effects fitted on another frame are refused, naming both sizes
+    with pytest.raises(Exception, match=r"fitted on 8000 youths.*holds 7999"):
+        deep_dive(SimpleNamespace(frame=f.iloc[1:], period=pop.period),
+                  covariates=["eenouder", "bijstand"], replicates=0, effects=kept)

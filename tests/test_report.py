@@ -276,3 +276,27 @@ def test_the_kernel_lock_lets_one_process_in_at_a_time(tmp_path):
     # every "in" is followed by the "out" of the same process: no two inside at once
     for first, second in zip(lines[::2], lines[1::2]):
         assert first.startswith("in ") and second == "out " + first[3:]
+
+
+def test_the_notebooks_of_one_report_share_a_kernel_that_starts_clean(tmp_path, monkeypatch):
+    """A report runs its notebooks in one kernel (a kernel each cost about 5 s a chapter);
+    each notebook after the first must still see a new namespace and number its cells from
+    1, as in a kernel of its own."""
+    from jeugdkit.report.runner import SharedKernel, execute
+    folder = tmp_path / "nb"
+    folder.mkdir()
+    for name, cells in (("02_benchmark", ["import os\nx = 41", "print(os.getpid())"]),
+                        ("03_verdieping", ["import os\nprint('x' in dir(), os.getpid())"])):
+        nb = nbformat.v4.new_notebook()
+        nb.cells = [nbformat.v4.new_code_cell(c) for c in cells]
+        nbformat.write(nb, folder / f"{name}.ipynb")
+    monkeypatch.setenv("JEUGDKIT_NOTEBOOKS", str(folder))
+    out = tmp_path / "uit"
+    with SharedKernel(tmp_path, log=out / "kernels.log") as kernel:
+        first = nbformat.read(execute("02_benchmark", out, {}, kernel=kernel), as_version=4)
+        second = nbformat.read(execute("03_verdieping", out, {}, kernel=kernel), as_version=4)
+        alive = kernel.km.has_kernel
+    assert alive and kernel.km is None  # one kernel for both, shut down with the report
+    pid = first.cells[1].outputs[0]["text"].strip()
+    assert second.cells[0].outputs[0]["text"].split() == ["False", pid]
+    assert [c.execution_count for c in second.cells if c.cell_type == "code"] == [1]

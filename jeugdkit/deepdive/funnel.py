@@ -191,8 +191,13 @@ def funnel_plot(data: pd.DataFrame, limits: pd.DataFrame, x: str = "verwacht",
     -------
     >>> fig = funnel_plot(data=fun.table, limits=fun.limits, highlight="0363")
     """
-    import matplotlib
-    matplotlib.use("Agg")
+    from jeugdkit.figures import style
+
+    with style():
+        return _funnel_plot(data, limits, x, y, label, signal, highlight, title, ax)
+
+
+def _funnel_plot(data, limits, x, y, label, signal, highlight, title, ax):
     import matplotlib.pyplot as plt
     import seaborn as sns
 

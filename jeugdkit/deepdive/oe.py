@@ -23,6 +23,7 @@ import statsmodels.api as sm
 from scipy import stats
 
 from jeugdkit.deepdive.model import AGE_SEX, LEVELS, ModelFrame, design
+from jeugdkit.output.models import ModelSummary
 from jeugdkit.settings import DEFAULT, Settings
 
 NATIONAL = "NL"
@@ -127,8 +128,9 @@ class CellResult:
 
 
 def for_output_check(result) -> CellResult:
-    """Return a cell-count GLM result as ``ExportSession.check_model`` should judge it."""
-    return CellResult(result)
+    """Return a cell-count GLM result as ``ExportSession.check_model`` should judge it (a
+    :class:`~jeugdkit.output.models.ModelSummary` of one is that already)."""
+    return result if isinstance(result, ModelSummary) else CellResult(result)
 
 
 @dataclass
@@ -190,7 +192,10 @@ def observed_vs_expected(mf: ModelFrame, levels=None, groups: dict | None = None
 
 
 def model_fit(result) -> dict:
-    """Return fit statistics of a GLM logit (persons, parameters, deviance, AIC, pseudo R2)."""
+    """Return fit statistics of a GLM logit (persons, parameters, deviance, AIC, pseudo R2);
+    of a :class:`~jeugdkit.output.models.ModelSummary`, the ones it kept."""
+    if isinstance(result, ModelSummary):
+        return dict(result.fit)
     return {"personen": float(result.model.freq_weights.sum()),
             "parameters": int(result.df_model + 1), "df_resid": float(result.df_resid),
             "loglikelihood": float(result.llf), "deviance": float(result.deviance),

@@ -69,7 +69,8 @@ def deep_dive(pop, *, gemeente: str | None = None, groups: dict | None = None,
               outcome: str | None = None, ages: tuple[int, int] | None = None,
               covariates=None, cluster: str | None = None, replicates: int | None = None,
               panel: pd.DataFrame | None = None, lag: int | None = None,
-              panel_weighted: bool = True, effects: bool = True, seed: int = 0,
+              panel_weighted: bool = True, effects: bool | GemeenteEffects = True,
+              seed: int = 0,
               settings: Settings | None = None) -> DeepDive:
     """Return the deep dive of a Population (O/E, funnels, effects, decomposition, panel).
 
@@ -78,6 +79,8 @@ def deep_dive(pop, *, gemeente: str | None = None, groups: dict | None = None,
     the rest of the country). ``panel``: a gemeente x year frame from
     :func:`jeugdkit.deepdive.panel.build_panel` (None: no panel). Other arguments: see
     ``model_frame``, ``gemeente_effects``, ``decompose`` and ``wijkteam_panel``.
+    ``effects``: False leaves them out; a GemeenteEffects fitted on the same model frame
+    (the period's, fitted once for every report: ``Study.effects``) is used as it is.
     """
     settings = settings or DEFAULT
     mf = model_frame(pop.frame, outcome=outcome, ages=ages, covariates=covariates,
@@ -88,7 +91,14 @@ def deep_dive(pop, *, gemeente: str | None = None, groups: dict | None = None,
         t = oe.table[(oe.table["niveau"] == level)
                      & ~oe.table["gemeentecode"].isin([NATIONAL, GROUP])]
         funnels[level] = funnel(t, settings=settings)
-    eff = gemeente_effects(mf, cluster=cluster, settings=settings) if effects else None
+    if isinstance(effects, GemeenteEffects):
+        eff = effects
+        if len(eff.person_values) != len(mf.data):
+            raise JeugdkitError(f"the gemeente effects given were fitted on "
+                                f"{len(eff.person_values)} youths, this deep dive's model frame "
+                                f"holds {len(mf.data)}: fit them on the same frame")
+    else:
+        eff = gemeente_effects(mf, cluster=cluster, settings=settings) if effects else None
     dd = DeepDive(str(pop.period.label), mf, oe, funnels, eff, None, None,
                   None if gemeente is None else str(gemeente).zfill(4), groups)
     # what the data cannot give is left out with the reason; the rest of the deep dive stands

@@ -7,6 +7,8 @@ table leaves (no residuals, no predictions per person); no person keys in parame
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import numpy as np
 import pandas as pd
 
@@ -90,6 +92,69 @@ def _param_table(result) -> pd.DataFrame:
     return table
 
 
+def _dummies(result) -> dict[str, tuple[int, int]]:
+    """Return (ones, zeros) of every binary column of the result's design."""
+    design = _design(result)
+    out = {}
+    if design is not None:
+        for col in design.columns:
+            v = design[col].to_numpy(dtype=float)
+            if np.isin(v, (0.0, 1.0)).all() and v.min() != v.max():
+                out[str(col)] = (int(v.sum()), int((v == 0).sum()))
+    return out
+
+
+@dataclass
+class ModelSummary:
+    """A fitted model reduced to what output control checks and a release uses: the
+    parameter table, the degrees of freedom, the units per fixed-effect level and per side of
+    every dummy, and the fit statistics. Small and picklable: a fitted AbsorbingLS result
+    carries its whole design (18 MB pickled at 20,000 persons), so a fit kept for reuse
+    (the period's gemeente effects, fitted once for every report) is kept as this.
+    :func:`model_checks` judges it exactly as it judges the result it came from.
+
+        lpm = ModelSummary.of(AbsorbingLS(y, x, absorb=absorb).fit())
+        run.check_model(lpm, name="lpm", unit="jongeren", population="jeugd-2023")
+    """
+
+    result_type: str
+    method: str
+    table: pd.DataFrame
+    nobs: float
+    df_resid: float | None
+    df_model: float | None
+    levels: dict = field(default_factory=dict)
+    dummies: dict = field(default_factory=dict)
+    stats: dict = field(default_factory=dict)
+    fit: dict = field(default_factory=dict)
+    """Further fit statistics a release reports (e.g. a logit's deviance and AIC)."""
+
+    @classmethod
+    def of(cls, result) -> ModelSummary:
+        if isinstance(result, ModelSummary):
+            return result
+        df_resid = getattr(result, "df_resid", None)
+        df_model = getattr(result, "df_model", None)
+        stats = {a: float(getattr(result, a)) for a in ("rsquared", "prsquared",
+                                                        "rsquared_within")
+                 if getattr(result, a, None) is not None}
+        return cls(type(result).__name__, f"{type(getattr(result, 'model', result)).__name__} "
+                   "model", _param_table(result), float(getattr(result, "nobs", np.nan)),
+                   None if df_resid is None else float(df_resid),
+                   None if df_model is None else float(df_model),
+                   _automatic_levels(result), _dummies(result), stats)
+
+    @property
+    def params(self) -> pd.Series:
+        return self.table["coef"]
+
+    def __getattr__(self, name: str):
+        stats = self.__dict__.get("stats", {})
+        if name in stats:
+            return stats[name]
+        raise AttributeError(name)
+
+
 def model_checks(result, name: str, rules: OutputControl | None = None,
                  n_per_level: dict | None = None) -> tuple[pd.DataFrame, dict, list[str]]:
     """Return (parameter table, properties, rules checked) of a fitted model, or raise.
@@ -101,16 +166,15 @@ def model_checks(result, name: str, rules: OutputControl | None = None,
     time effects and of AbsorbingLS absorbed categoricals are counted automatically.
     """
     rules = rules or OutputControl()
-    nobs = float(getattr(result, "nobs", np.nan))
-    df_resid = getattr(result, "df_resid", None)
+    summary = ModelSummary.of(result)
+    nobs, df_resid = summary.nobs, summary.df_resid
     if df_resid is None:
         raise DisclosureError(f"model {name!r}: the result has no df_resid; cannot check the "
                               "degrees of freedom")
-    df_resid = float(df_resid)
     problems = []
     if df_resid < rules.min_model_df:
         problems.append(f"{df_resid:g} residual degrees of freedom < {rules.min_model_df}")
-    levels = _automatic_levels(result)
+    levels = dict(summary.levels)
     for var, counts in (n_per_level or {}).items():
         levels[str(var)] = _levels(counts)
     for var, counts in levels.items():
@@ -119,28 +183,21 @@ def model_checks(result, name: str, rules: OutputControl | None = None,
             problems.append(f"fixed effect {var!r}: {len(small)} level(s) rest on fewer than "
                             f"{rules.min_units} units (e.g. {small.index[0]!r}: "
                             f"{int(small.iloc[0])}); merge small levels before fitting")
-    design = _design(result)
-    binary_checked = 0
-    if design is not None:
-        for col in design.columns:
-            v = design[col].to_numpy(dtype=float)
-            if np.isin(v, (0.0, 1.0)).all() and v.min() != v.max():
-                binary_checked += 1
-                ones, zeros = int(v.sum()), int((v == 0).sum())
-                if min(ones, zeros) < rules.min_units:
-                    problems.append(f"dummy {col!r}: {min(ones, zeros)} units on one side "
-                                    f"(< {rules.min_units})")
+    for col, (ones, zeros) in summary.dummies.items():
+        if min(ones, zeros) < rules.min_units:
+            problems.append(f"dummy {col!r}: {min(ones, zeros)} units on one side "
+                            f"(< {rules.min_units})")
     if problems:
         raise DisclosureError(f"model {name!r} is blocked: " + "; ".join(problems))
-    table = _param_table(result)
-    props = {"method": f"{type(getattr(result, 'model', result)).__name__} model",
+    table = summary.table.copy()
+    props = {"method": summary.method,
              "nobs": nobs, "df_resid": df_resid,
              "fixed_effects": {k: {"levels": len(v), "smallest": int(v.min())}
                                for k, v in levels.items()},
-             "binary_regressors_checked": binary_checked}
+             "binary_regressors_checked": len(summary.dummies)}
     for attr in ("rsquared", "prsquared"):
-        if getattr(result, attr, None) is not None:
-            props[attr] = float(getattr(result, attr))
+        if attr in summary.stats:
+            props[attr] = summary.stats[attr]
     rules_checked = [f"residual degrees of freedom >= {rules.min_model_df}",
                      f"every fixed-effect and dummy level rests on >= {rules.min_units} units",
                      "only the parameter table leaves (no residuals or predictions)",

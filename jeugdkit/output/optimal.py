@@ -40,6 +40,10 @@ from scipy import sparse
 from scipy.optimize import Bounds, LinearConstraint, milp
 
 TOL = 1e-7
+SPREAD_PAIRS = 3
+"""Pairs of random-sign LPs :meth:`AttackLP.spread` solves at most before the per-cell ones."""
+SPREAD_MIN = 8
+"""Fewer open cells than this: the per-cell LPs are as cheap as a spread."""
 
 
 @dataclass
@@ -382,6 +386,51 @@ class AttackLP:
         self.h.changeColCost(j, 0.0)
         return dist, red
 
+    def spread(self, cells, need, pairs: int = SPREAD_PAIRS) -> int:
+        """Look for feasible tables that move many of ``cells`` at once; return the LPs solved.
+
+        Each pair of LPs pushes the cells not yet proved (span of the points below ``need``,
+        per cell or one number) up and down with random signs (a fixed seed, so a rerun
+        solves the same LPs), then with the signs reversed; every solution is kept as a
+        feasible table (:meth:`witness`). The unknown cells get a temporary upper bound
+        (value + ``need`` + 1) so that no push runs off to infinity; a table within those
+        bounds is a table of the attacker's LP all the same. Only points come out of it: a
+        cell it does not prove is solved exactly later (:meth:`interval`), so the outcome is
+        the same with or without it, only faster (measured on a report's 202 spiegel
+        ledgers, 1M tree: LP solves 24,000 -> 17,600, their protection 9.0 s -> 8.0 s)."""
+        if not len(self.cols) or not len(cells):
+            return 0
+        need = np.broadcast_to(np.asarray(need, dtype=float), (len(cells),))
+        idx = np.array([self.pos.get(int(c), -1) for c in cells], dtype=np.int64)
+        keep = (idx >= 0) & self.hidden[np.maximum(idx, 0)]
+        idx, need = idx[keep], need[keep]
+        if len(idx) < SPREAD_MIN:
+            return 0
+        rng = np.random.default_rng(len(idx))
+        hidden = np.flatnonzero(self.hidden).astype(np.int32)
+        base = self.values[self.cols]
+        cap = base[hidden] + float(need.max()) + 1.0
+        self.h.changeColsBounds(len(hidden), hidden, np.zeros(len(hidden)), cap)
+        solved = 0
+        try:
+            for _ in range(pairs):
+                open_ = self.hi[idx] - self.lo[idx] < need - 1e-9
+                if open_.sum() < SPREAD_MIN:
+                    break
+                cols = idx[open_].astype(np.int32)
+                signs = rng.choice([-1.0, 1.0], len(cols))
+                for s in (signs, -signs):
+                    self.h.changeColsCost(len(cols), cols, s)
+                    self.h.run()
+                    solved += 1
+                    if self.h.getModelStatus() == self._status.kOptimal:
+                        self.witness(np.asarray(self.h.getSolution().col_value))
+                self.h.changeColsCost(len(cols), cols, np.zeros(len(cols)))
+        finally:
+            self.h.changeColsBounds(len(hidden), hidden, np.zeros(len(hidden)),
+                                    np.full(len(hidden), self.inf))
+        return solved
+
     def width(self, cell: int) -> float:
         """Return the exact width of ``cell``'s interval under the current pattern (two warm
         solves; their solutions are kept as feasible tables)."""
@@ -397,7 +446,8 @@ class AttackLP:
         if self.hi[j] - self.lo[j] >= need - 1e-9:
             return float(self.lo[j]), float(self.hi[j]), "feasible tables"
         up = self.side(cell, -1.0)[0]
-        down = self.side(cell, 1.0)[0]
+        # no cell is below 0: an empty cell's minimum is 0 without a solve
+        down = self.side(cell, 1.0)[0] if self.values[cell] > 0 else 0.0
         return self.values[cell] - down, self.values[cell] + up, "exact LP"
 
     def bound(self, cell: int):

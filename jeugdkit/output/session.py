@@ -625,22 +625,34 @@ class ExportSession:
                                 "units first, the denominator must be explicit")
         trees = self._trees(data, dims, hierarchies, levels, rules.total_label)
         # every unit counts in each ancestor of its codes: explode over the ancestor chains
-        chains = []
-        for d, t in zip(dims, trees):
-            def up(code, t=t):
-                out = [code]
-                while code != t.total:
-                    code = t.parent[code]
-                    out.append(code)
-                return out
-            chains.append(data[d].astype(str).map(up))
-        frame = pd.DataFrame({d: c for d, c in zip(dims, chains)})
+        # (of the leaf cells' sums when the statistic adds up; of the units for a quantile)
+        frame = pd.DataFrame({d: data[d].astype(str).to_numpy() for d in dims})
         frame["_x"] = x.to_numpy()
-        for d in dims:
+        frame["_a"] = np.abs(frame["_x"].to_numpy())
+        quantile = stat not in ("mean", "sum", "share")
+        if not quantile:
+            frame = frame.groupby(dims, sort=False).agg(
+                n=("_x", "size"), total=("_x", "sum"), largest=("_a", "max"),
+                abs_total=("_a", "sum")).reset_index()
+        for d, t in zip(dims, trees):
+            chains = {}
+            for code in pd.unique(frame[d]):
+                chain, c = [code], code
+                while c != t.total:
+                    c = t.parent[c]
+                    chain.append(c)
+                chains[code] = chain
+            frame[d] = frame[d].map(chains)
             frame = frame.explode(d)
-        g = frame.groupby(dims, sort=False)["_x"]
-        agg = g.agg(n="size", total="sum", largest=lambda s: s.abs().max(),
-                    abs_total=lambda s: s.abs().sum())
+        if quantile:
+            g = frame.groupby(dims, sort=False)["_x"]
+            agg = g.agg(n="size", total="sum")
+            a = frame.groupby(dims, sort=False)["_a"]
+            agg["largest"], agg["abs_total"] = a.max(), a.sum()
+        else:
+            agg = frame.groupby(dims, sort=False).agg(
+                n=("n", "sum"), total=("total", "sum"), largest=("largest", "max"),
+                abs_total=("abs_total", "sum"))
         if stat == "mean":
             agg["stat"] = agg["total"] / agg["n"]
         elif stat == "sum":
@@ -755,7 +767,8 @@ class ExportSession:
         props.update({"unit": unit, "population": str(population)})
         self.outputs[name] = Output(name, "regression", table, props, rules_checked,
                                     {"summary": {"suppressed": False}, "cells": {}}, "pass",
-                                    "pass", f"check_model({type(result).__name__})",
+                                    "pass", "check_model("
+                                    f"{getattr(result, 'result_type', type(result).__name__)})",
                                     description)
         return table
 

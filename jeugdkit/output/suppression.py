@@ -445,6 +445,7 @@ class Ledger:
         warm LP (see :meth:`AttackLP.interval <jeugdkit.output.optimal.AttackLP.interval>`)."""
         lp = self._attack_lp()
         lp.set_pattern(sup)
+        lp.spread(cells, [self.width[c] for c in cells])
         return {c: lp.interval(c, self.width[c]) for c in cells}
 
     def protect(self, tables=(), optimise: bool | dict = False) -> dict:

@@ -202,6 +202,7 @@ class Study:
         self.population()
         self.history()
         self.panel()
+        self.effects()
         self.input_files()
 
     # -- the intermediates ------------------------------------------------------------------
@@ -237,6 +238,30 @@ class Study:
             return build_panel(self.reader, years, classification_year=pop.classification_year,
                                settings=self.settings)
         return self._cached("panel", compute)
+
+    def effects(self):
+        """Return the period's gemeente effects (the deep dive's defaults: outcome, ages,
+        covariates and cluster from the settings), fitted once for every report of the period.
+
+        The LPM and the logit are kept as :class:`~jeugdkit.output.models.ModelSummary`
+        (what output control checks and the report releases), not as fitted results with
+        their designs (on the 1M tree: 79 MB, 1.5 s to read, against 7 MB)."""
+        from dataclasses import replace
+
+        from jeugdkit.deepdive.effects import gemeente_effects
+        from jeugdkit.deepdive.model import model_frame
+        from jeugdkit.deepdive.oe import for_output_check, model_fit
+        from jeugdkit.output.models import ModelSummary
+
+        def compute():
+            mf = model_frame(self.population().frame, settings=self.settings)
+            eff = gemeente_effects(mf, settings=self.settings)
+            logit = eff.logit
+            if logit is not None:
+                logit = ModelSummary.of(for_output_check(logit))
+                logit.fit = model_fit(eff.logit)
+            return replace(eff, lpm=ModelSummary.of(eff.lpm), logit=logit)
+        return self._cached("effecten", compute)
 
     def input_files(self) -> list[dict]:
         """Return every chosen input file with dataset, year, version, bytes and sha256."""
