@@ -424,10 +424,10 @@ REPORTS = {"0001": ("0001", "0002", "0007", "0008"), "0002": ("0002", "0004", "0
 EVERY = [f"{i:04d}" for i in range(1, 11)]
 
 
-def _report(folder, code, ledger=None, members=True):
-    units = pd.DataFrame([k for k, n in UNITS.items() for _ in range(n)],
+def _report(folder, code, ledger=None, members=True, units=UNITS, reports=REPORTS):
+    units = pd.DataFrame([k for k, n in units.items() for _ in range(n)],
                          columns=["gemeentecode", "kenmerk"])
-    scope = Scope(code, group=REPORTS[code], group_label="lijst")
+    scope = Scope(code, group=reports[code], group_label="lijst")
     run = ExportSession(f"rapport-{code}", ledger=ledger, run_timestamp="t")
     run.declare_composition(scope.composition(EVERY))
     data = units.assign(gemeentecode=scope.leaves(units["gemeentecode"]).to_numpy())
@@ -460,3 +460,32 @@ def test_reports_with_overlapping_groups_are_protected_through_their_members(tmp
     led = ledger.read()["ledgers"][("kenmerk-2023", "jongeren")]
     empty = led.keys[(("gemeentecode", "0005"), ("kenmerk", "c"))]
     assert led.value[empty] == 0 and led.watched[empty]  # unpublished and empty: watched
+
+
+# found by the random four-report search: 0008 has no units at all and sits in the group of
+# 0001 and in the rest of the country of 0004
+EMPTY_UNITS = {(g, k): n for g, ns in {
+    "0001": (5, 1, 0), "0002": (5, 5, 8), "0003": (15, 5, 8), "0004": (0, 15, 15),
+    "0005": (5, 8, 5), "0006": (8, 15, 2), "0007": (8, 15, 1), "0009": (1, 0, 1),
+    "0010": (1, 5, 1)}.items() for k, n in zip("abc", ns) if n}
+EMPTY_REPORTS = {"0001": ("0001", "0002", "0008", "0010"),
+                 "0002": ("0001", "0002", "0003", "0006"),
+                 "0003": ("0001", "0003", "0007", "0010"),
+                 "0004": ("0003", "0004", "0006", "0010")}
+
+
+def test_a_member_without_units_is_not_taken_as_known_to_be_empty(tmp_path):
+    """The table over the members must have every member, also one without units: left
+    out, the total was tied to the other members alone, so the ledger took 0008 as known
+    to be 0 (nothing to protect) while no output says so, and the audit of the four reports
+    found 0008's cell in [0, 7]. The member cell is in the ledger with its zero and watched,
+    and the union of the four reports leaves no cell too narrow."""
+    from jeugdkit.output.suppression import HIDDEN
+    ledger = PeriodLedger(tmp_path / "ledger")
+    for code in EMPTY_REPORTS:
+        _report(tmp_path / code, code, ledger, units=EMPTY_UNITS, reports=EMPTY_REPORTS)
+    bounds = audit_exports([tmp_path])
+    assert len(bounds) and bounds["ok"].all(), bounds[~bounds["ok"]]
+    led = ledger.read()["ledgers"][("kenmerk-2023", "jongeren")]
+    cell = led.keys[(("gemeentecode", "0008"), ("kenmerk", "a"))]
+    assert led.value[cell] == 0 and led.status[cell] == HIDDEN and led.watched[cell]
