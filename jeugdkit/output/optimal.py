@@ -157,6 +157,22 @@ def optimal_pattern(values, eqs, cell_eqs, width, *, free, known, unknown, requi
         res.status = "nothing to choose"
         return res
 
+    # a cell the free cells cannot reach through unknown cells keeps its interval whatever
+    # the pattern: only the reachable ones are checked (a period ledger holds every earlier
+    # output's cells; a step's choice touches a part of them)
+    reach = free.copy()
+    frontier = list(var)
+    while frontier:
+        nxt = []
+        for a in frontier:
+            for e in cell_eqs[a]:
+                p, kids = eqs[e]
+                for m in (p, *kids):
+                    if not reach[m] and not known[m]:
+                        reach[m] = True
+                        nxt.append(m)
+        frontier = nxt
+    required = required & reach
     c_var = cost[var]
     if lp is None:
         lp = attack_lp(values, eqs, cell_eqs, ~known)

@@ -661,11 +661,16 @@ class Ledger:
         st = np.asarray(self.status)
         loose = (st == RELEASED) & ~np.asarray(self.locked, dtype=bool) & ~np.isin(
             np.arange(len(st)), list(self.pinned))
-        unknown = sup | loose
-        lo, hi = feasible_intervals(values, self.eqs, np.where(unknown, 0.0, values),
-                                    np.where(unknown, np.inf, values), targets=cells,
-                                    cell_eqs=self.cell_eqs)
-        return [c for c in cells if hi[c] - lo[c] < 1e-9]
+        # the ledger's warm LP under the looser pattern (every point it holds stays feasible;
+        # a point that moves the cell at all settles it without a solve)
+        lp = self._attack_lp()
+        lp.set_pattern(sup | loose)
+        pinned = []
+        for c in cells:
+            lo, hi, _ = lp.interval(c, 1e-6)
+            if hi - lo < 1e-9:
+                pinned.append(c)
+        return pinned
 
     def _touched_locked(self) -> set[int]:
         """Return the locked protected cells that equations added since the last protection
