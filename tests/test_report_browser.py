@@ -38,6 +38,9 @@ CHROMIUM_ARGS = [
 ]
 
 PAGE_TIMEOUT_MS = 15_000
+WINDOW = {"width": 1280, "height": 900}
+"""A laptop's browser window: the report must fit it without scrolling sideways (a wide table
+scrolls inside its own box)."""
 IMAGE_TIMEOUT_MS = 5_000
 
 
@@ -123,6 +126,8 @@ _PAGE_JS = """
   title: document.title,
   text: document.body ? document.body.innerText.trim().length : 0,
   h1: document.querySelectorAll("h1").length,
+  scrollWidth: document.documentElement.scrollWidth,
+  innerWidth: window.innerWidth,
 })
 """
 
@@ -164,7 +169,7 @@ def check_page(path: Path, browser=None) -> list[str]:
             blocked.append(url)
             route.abort()
 
-    context = browser.new_context(offline=True)
+    context = browser.new_context(offline=True, viewport=WINDOW)
     try:
         context.set_default_timeout(PAGE_TIMEOUT_MS)
         page = context.new_page()
@@ -190,6 +195,9 @@ def check_page(path: Path, browser=None) -> list[str]:
         problems.append("page has no <h1>")
     if not images:
         problems.append("page has no <img> (expected figures)")
+    if info["scrollWidth"] > info["innerWidth"]:
+        problems.append(f"page is {info['scrollWidth']} px wide in a {info['innerWidth']} px "
+                        "window: the reader has to scroll sideways")
     for image in images:
         if not (image["complete"] and image["naturalWidth"] > 0):
             problems.append(f"image did not load: {_short(image['src'])} "
@@ -252,3 +260,10 @@ def test_control_broken_toc_link_and_missing_figure_are_caught(tmp_path, browser
     problems = check_page(path, browser)
     assert "link '#nergens' ('kapot') points at no element on the page" in problems, problems
     assert "page has no <img> (expected figures)" in problems, problems
+
+
+def test_control_a_page_wider_than_the_window_is_caught(tmp_path, browser):
+    wide = _page(tmp_path, f'<p><img src="data:image/png;base64,{PNG_B64}" alt="x"></p>'
+                           f'<p>{"a" * 400}</p>')
+    problems = check_page(wide, browser)
+    assert any("wide in a 1280 px window" in p for p in problems), problems

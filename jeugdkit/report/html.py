@@ -35,7 +35,8 @@ nav{position:sticky;top:0;min-width:15em;max-width:18em;padding:1em 1.2em;font-s
     max-height:100vh;overflow:auto;border-right:1px solid #ddd}
 nav ol{padding-left:1.1em;margin:.2em 0}
 nav a{color:#00526e;text-decoration:none}
-main{padding:1em 2.5em 3em 2.5em;max-width:62em}
+main{padding:1em 2.5em 3em 2.5em;max-width:62em;flex:1 1 auto;min-width:0}
+main table{display:block;overflow-x:auto;max-width:100%}
 h2{color:#00526e;border-bottom:2px solid #00526e;padding-bottom:.2em;margin-top:2em}
 h3{color:#00526e;margin-top:1.5em}
 table.tabel,table.md{border-collapse:collapse;margin:.6em 0 1.2em 0;font-size:.88em}
