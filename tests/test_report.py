@@ -300,3 +300,31 @@ def test_the_notebooks_of_one_report_share_a_kernel_that_starts_clean(tmp_path, 
     pid = first.cells[1].outputs[0]["text"].strip()
     assert second.cells[0].outputs[0]["text"].split() == ["False", pid]
     assert [c.execution_count for c in second.cells if c.cell_type == "code"] == [1]
+
+
+def test_the_key_message_on_the_gap_names_what_it_compares_with(tmp_path):
+    """The first message compares with the whole group (the gemeente included); the
+    decomposition with the other gemeenten: the message must say which, give the interval,
+    and say when the gap can be chance (it said "Verschil met de vergelijkingsgroep")."""
+    pd.DataFrame({"gemeentecode": ["0620", "groep", "NL"],
+                  "pct_jeugdhulp": [12.4, 12.0, 11.0]}).to_csv(tmp_path / "indicators.csv",
+                                                               index=False)
+
+    def decomposition(versus, lo):
+        rows = [("verschil", 0.0061, lo), ("samenstelling", 0.0013, 0.0),
+                ("praktijk", 0.0048, 0.0)]
+        pd.DataFrame([{"gemeentecode": "0620", "vergelijking": versus, "methode": "kitagawa",
+                       "component": c, "waarde": v, "ondergrens": low, "bovengrens": 0.0256}
+                      for c, v, low in rows]).to_csv(tmp_path / "decompositie.csv",
+                                                     index=False)
+        return next(m for m in key_messages(tmp_path, "0620", {"0620": "Veenmond"})
+                    if m.startswith("Verschil"))
+
+    group = decomposition("stedelijkheid=5", -0.0122)
+    assert group.startswith("Verschil met de andere gemeenten van de vergelijkingsgroep "
+                            "samen (zonder Veenmond): 0,6 procentpunt (95%-interval -1,2 tot "
+                            "2,6; het verschil kan toeval zijn)"), group
+    assert "Kitagawa" in group
+    alone = decomposition("rest van Nederland", 0.001)
+    assert alone.startswith("Verschil met de rest van Nederland (alle gemeenten behalve "
+                            "Veenmond): 0,6 procentpunt (95%-interval 0,1 tot 2,6),"), alone

@@ -94,10 +94,25 @@ def key_messages(export_dir, gemeente: str, names: dict, period: str = "") -> li
         comp = _value(dec, "waarde", component="samenstelling", **where)
         prak = _value(dec, "waarde", component="praktijk", **where)
         if None not in (diff, comp, prak):
-            out.append(f"Verschil met de vergelijkingsgroep: {number(100 * float(diff), 1)} "
-                       f"procentpunt, waarvan {number(100 * float(comp), 1)} door een andere "
-                       f"samenstelling van de jeugd en {number(100 * float(prak), 1)} door "
-                       "verschillen in gebruik bij dezelfde samenstelling (praktijk).")
+            # the decomposition compares with the other gemeenten, not with the whole group
+            # of the first message (which holds the gemeente itself): say so
+            versus = _value(dec, "vergelijking", **where)
+            other = ("de rest van Nederland (alle gemeenten behalve " + name + ")"
+                     if str(versus) == "rest van Nederland" else
+                     f"de andere gemeenten van de vergelijkingsgroep samen (zonder {name})")
+            lo = _value(dec, "ondergrens", component="verschil", **where)
+            hi = _value(dec, "bovengrens", component="verschil", **where)
+            interval = ("" if None in (lo, hi) else
+                        f" (95%-interval {number(100 * float(lo), 1)} tot "
+                        f"{number(100 * float(hi), 1)}"
+                        + ("; het verschil kan toeval zijn)" if float(lo) <= 0 <= float(hi)
+                           else ")"))
+            out.append(f"Verschil met {other}: {number(100 * float(diff), 1)} "
+                       f"procentpunt{interval}, waarvan {number(100 * float(comp), 1)} door een "
+                       f"andere samenstelling van de jeugd en {number(100 * float(prak), 1)} "
+                       "door verschillen in gebruik bij dezelfde samenstelling (praktijk), "
+                       "volgens de standaardisatie per cel (Kitagawa); hoofdstuk 3 zet de "
+                       "regressiemethode ernaast.")
     uit = _read(folder, "uitval")
     own_u = _value(uit, "pct_uitval", gemeentecode=gemeente, definitie="strikt")
     nl_u = _value(uit, "pct_uitval", gemeentecode=NATIONAL, definitie="strikt")
