@@ -328,3 +328,23 @@ def test_the_key_message_on_the_gap_names_what_it_compares_with(tmp_path):
     alone = decomposition("rest van Nederland", 0.001)
     assert alone.startswith("Verschil met de rest van Nederland (alle gemeenten behalve "
                             "Veenmond): 0,6 procentpunt (95%-interval 0,1 tot 2,6),"), alone
+
+
+def test_model_tables_read_in_dutch_with_their_precision_and_years_stay_years():
+    """The panel table showed coef "-0,1", std err "0,1", p "0,0" for -0.160, 0.027 and
+    0.00000006, under English headings and a variable name; the data page wrote 2024 as
+    "2.024"."""
+    from jeugdkit.report import show
+    panel = pd.DataFrame({"parameter": ["wijkteam_aandeel_lag"], "coef": [-0.1603],
+                          "std_err": [0.0272], "p_value": [5.9e-08], "ci_lower": [-0.2143],
+                          "ci_upper": [-0.1063], "lag_jaren": [1], "gemeenten": [25]})
+    text = show.table(panel, labels={"parameter": show.PARAMETERS},
+                      decimals={"coef": 3, "std_err": 3, "p_value": 3, "ci_lower": 3,
+                                "ci_upper": 3})._repr_html_()
+    for expected in ("<th>Coëfficiënt</th>", "<th>Standaardfout</th>", "<th>p-waarde</th>",
+                     ">-0,160<", ">0,027<", ">&lt;0,001<", ">-0,214<",
+                     "aandeel jeugdhulp via het wijkteam, jaar ervoor"):
+        assert expected in text, (expected, text)
+    assert "coef" not in text and "wijkteam_aandeel_lag" not in text
+    files = show.table(pd.DataFrame({"jaar": [2024], "records": [12345]}))._repr_html_()
+    assert ">2024<" in files and ">12.345<" in files

@@ -55,8 +55,26 @@ HEADINGS = {
     "opmerking": "Opmerking", "wijkteam": "Wijkteam",
     "overig_zonder_verblijf": "Overig zonder verblijf", "met_verblijf": "Met verblijf",
     "totaal": "Totaal", "man": "Man", "vrouw": "Vrouw",
+    "parameter": "Variabele", "coef": "Coëfficiënt", "std_err": "Standaardfout",
+    "statistic": "Toetsgrootheid", "p_value": "p-waarde", "ci_lower": "95%-interval: onder",
+    "ci_upper": "95%-interval: boven", "lag_jaren": "Vertraging (jaren)",
+    "gemeente_jaren": "Gemeente-jaren", "gemeenten": "Gemeenten", "gewogen": "Gewogen",
+    "effect": "Effect", "gewogen_variantie": "Gewogen variantie",
+    "tau2": "Variantie tussen gemeenten (tau²)",
+    "verklaard_door_samenstelling": "Deel verklaard door samenstelling",
+    "verklaard_gewogen_variantie": "Deel verklaard (gewogen variantie)",
+    "jaar": "Jaar", "versie": "Versie", "records": "Records", "bestand": "Bestand",
+    "ontbrekend": "Ontbrekende variabelen", "dataset": "Bestand (CBS)",
 }
 """Column headings the report shows by default (other names: underscores as spaces)."""
+
+PLAIN = {"jaar", "versie", "stap_nr", "lag_jaren", "periode"}
+"""Columns of whole numbers written without a thousands separator (a year is 2024, not
+2.024)."""
+
+PARAMETERS = {"wijkteam_aandeel_lag": "aandeel jeugdhulp via het wijkteam, jaar ervoor",
+              "const": "constante"}
+"""Model parameters by name, for the reader."""
 
 
 class HTML:
@@ -130,7 +148,14 @@ def table(frame: pd.DataFrame, *, columns: dict | None = None, names: dict | Non
     for row in frame.head(max_rows).itertuples(index=False):
         cells = []
         for col, value in zip(columns, row):
-            text = number(value, decimals.get(col))
+            if col in PLAIN and isinstance(value, int | float) and not isinstance(value, bool) \
+                    and not (isinstance(value, float) and math.isnan(value)) \
+                    and float(value).is_integer():
+                text = str(int(value))
+            elif col == "p_value" and isinstance(value, float) and 0 <= value < 0.001:
+                text = "<0,001"
+            else:
+                text = number(value, decimals.get(col))
             cls = ' class="num"' if not isinstance(value, str) else ""
             cells.append(f"<td{cls}>{html.escape(text)}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
