@@ -348,3 +348,18 @@ def test_model_tables_read_in_dutch_with_their_precision_and_years_stay_years():
     assert "coef" not in text and "wijkteam_aandeel_lag" not in text
     files = show.table(pd.DataFrame({"jaar": [2024], "records": [12345]}))._repr_html_()
     assert ">2024<" in files and ">12.345<" in files
+
+
+def test_the_page_says_when_in_dutch_and_shows_no_folders_of_the_machine():
+    """The header said "Gemaakt: 2026-12-01T05:05:00+00:00" and the appendix showed the
+    researcher's absolute paths; a gemeente reads a date, and the folders stay in the log."""
+    from jeugdkit.report.html import appendix_html, dutch_time
+    assert dutch_time("2026-12-01T05:05:00+00:00") in ("1 december 2026 om 06:05",
+                                                       "1 december 2026 om 05:05 (UTC)")
+    assert dutch_time("2026-07-01T05:05:00+00:00").startswith("1 juli 2026 om 0")
+    page = appendix_html({"parameters": {"data_root": "/home/onderzoeker/G/ra",
+                                         "cache_dir": "C:\\Users\\x\\cache", "period": "2023",
+                                         "catalog": ""}})
+    assert "…/ra" in page and "…/cache" in page and ">2023<" in page
+    assert "/home/onderzoeker" not in page and "Users" not in page
+    assert "(leeg: standaard)" in page

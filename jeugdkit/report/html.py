@@ -160,6 +160,43 @@ def _with_toc(body: str) -> tuple[str, str]:
     return body, "".join(toc)
 
 
+MONTHS = ("januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus",
+          "september", "oktober", "november", "december")
+
+
+def dutch_time(timestamp: str) -> str:
+    """Return an ISO timestamp as a reader writes it: ``1 december 2026 om 06:05`` in Dutch
+    time (Europe/Amsterdam; ``(UTC)`` after it where the time zone database is missing, as
+    on Windows without the tzdata package); anything else unchanged."""
+    from datetime import UTC, datetime
+    try:
+        moment = datetime.fromisoformat(str(timestamp))
+    except ValueError:
+        return str(timestamp)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    zone = ""
+    try:
+        from zoneinfo import ZoneInfo
+        moment = moment.astimezone(ZoneInfo("Europe/Amsterdam"))
+    except Exception:  # noqa: BLE001 - no time zone data: say it is UTC
+        moment, zone = moment.astimezone(UTC), " (UTC)"
+    return (f"{moment.day} {MONTHS[moment.month - 1]} {moment.year} om "
+            f"{moment.hour:02d}:{moment.minute:02d}{zone}")
+
+
+def _shown_parameter(value) -> str:
+    """A parameter as the appendix shows it: a path by its last part (the full path is in
+    the export log), so a report handed on shows no folders of the machine it was made on."""
+    text = str(value or "")
+    if not text:
+        return "(leeg: standaard)"
+    if "/" in text or "\\" in text:
+        name = re.split(r"[\\/]", text.rstrip("/\\"))[-1]
+        return f"…/{name}" if name else text
+    return text
+
+
 def render_report(notebooks, *, title: str, subtitle: str = "", run_timestamp: str = "",
                   appendix: str = "", banner: str = "", footer: str = "") -> str:
     """Return one self-contained HTML page of executed notebooks, in the order given.
@@ -171,8 +208,8 @@ def render_report(notebooks, *, title: str, subtitle: str = "", run_timestamp: s
     """
     body = "\n".join(notebook_body(p) + "\n" for p in notebooks) + appendix
     body, toc = _with_toc(body)
-    when = (f'<p class="tijd">Gemaakt: {html.escape(run_timestamp)}</p>' if run_timestamp
-            else "")
+    when = (f'<p class="tijd">Gemaakt: {html.escape(dutch_time(run_timestamp))}</p>'
+            if run_timestamp else "")
     page = f"""<!DOCTYPE html>
 <html lang="nl">
 <head>
@@ -214,9 +251,11 @@ def appendix_html(provenance: dict, log: dict | None = None) -> str:
              "Dezelfde gegevens staan in het exportlogboek voor de outputcontroleurs van "
              "CBS.</p>",
              "<h3>Parameters</h3>",
-             _rows([{"naam": k, "waarde": v or "(leeg: standaard)"}
+             _rows([{"naam": k, "waarde": _shown_parameter(v)}
                     for k, v in p.get("parameters", {}).items()],
                    {"naam": "Parameter", "waarde": "Waarde"}),
+             "<p class=\"note\">Mappen staan hier met hun laatste deel; het volledige pad "
+             "staat in het exportlogboek.</p>",
              f"<p>Periode {html.escape(str(p.get('periode', '')))}, peildatum "
              f"{html.escape(str(p.get('peildatum', '')))}; instellingen: "
              f"{html.escape(str(p.get('instellingen', '')))}.</p>",
