@@ -60,9 +60,10 @@ def _indicator_figures(run, scope) -> dict[str, object]:
     long = ind.melt(id_vars="gemeentecode", value_vars=list(LABELS), var_name="indicator",
                     value_name="pct").dropna(subset=["pct"])
     long["wie"] = long["gemeentecode"].map(
-        lambda c: {GROUP: "vergelijkingsgroep", NATIONAL: "Nederland"}.get(c, f"gemeente {c}"))
+        lambda c: {GROUP: "vergelijkingsgroep", NATIONAL: "Nederland",
+                   scope.gemeente: scope.title}.get(c, f"gemeente {c}"))
     long["indicator"] = long["indicator"].map(LABELS)
-    palette = {f"gemeente {scope.gemeente}": COLOURS["gemeente"],
+    palette = {scope.title: COLOURS["gemeente"],
                "vergelijkingsgroep": COLOURS[GROUP], "Nederland": COLOURS[NATIONAL]}
     fig, ax = plt.subplots(figsize=(9, 4.5))
     if not long.empty:
@@ -71,7 +72,8 @@ def _indicator_figures(run, scope) -> dict[str, object]:
         ax.legend(title=None, loc="lower right")
     ax.set_xlabel("procent")
     ax.set_ylabel("")
-    ax.set_title(f"Gemeente {scope.gemeente} naast vergelijkingsgroep en Nederland")
+    ax.set_title(f"{scope.title[0].upper()}{scope.title[1:]} naast vergelijkingsgroep en "
+                 "Nederland")
     fig.tight_layout()
     run.release_figure(fig, source="indicators", name="indicatoren_vergelijking",
                        description="gemeente, vergelijkingsgroep en NL per indicator")
@@ -92,12 +94,12 @@ def _indicator_figures(run, scope) -> dict[str, object]:
             own = sub[sub["gekozen"]]
             if not own.empty:
                 ax.scatter([0], own["pct"], color=COLOURS["gemeente"], s=80, zorder=3,
-                           label=f"gemeente {scope.gemeente}")
+                           label=scope.title)
         ax.set_title(textwrap.fill(label, 22), fontsize=9)
         ax.set_ylabel("procent" if ax is axes[0] else "")
         ax.set_xticks([])
         ax.set_xlim(-0.6, 0.6)
-    fig.suptitle(f"Alle gemeenten; gemeente {scope.gemeente} in rood")
+    fig.suptitle(f"Alle gemeenten; {scope.title} in rood")
     fig.tight_layout()
     run.release_figure(fig, source="indicators_gemeenten", name="indicatoren_spreiding",
                        description="spreiding over gemeenten, gekozen gemeente gemarkeerd")

@@ -61,6 +61,8 @@ class Scope:
     group: tuple[str, ...] | None = None
     group_label: str = ""
     total: str = field(default=DEFAULT.output_control.total_label)
+    name: str = field(default="", compare=False)
+    """The gemeente's name, for titles and legends (the code where empty)."""
 
     def __post_init__(self):
         if self.gemeente is not None:
@@ -83,6 +85,11 @@ class Scope:
                                 f"{list(groups)}")
         (label, codes), = groups.items()
         return cls(gemeente, tuple(codes), str(label), **kw)
+
+    @property
+    def title(self) -> str:
+        """The gemeente as a reader knows it: its name, else ``gemeente <code>``."""
+        return self.name or f"gemeente {self.gemeente}"
 
     def leaves(self, codes: pd.Series) -> pd.Series:
         """Return the leaf code of every unit's gemeentecode (4-digit strings)."""

@@ -14,7 +14,7 @@ import pandas as pd
 import pyreadstat
 import pytest
 
-from jeugdkit.report.html import ReportError, check_offline, render_report
+from jeugdkit.report.html import ReportError, check_offline, dutch_time, render_report
 from jeugdkit.report.show import number, table
 from jeugdkit.report.summary import key_messages
 
@@ -101,7 +101,7 @@ def test_render_report_shows_outputs_and_text_without_code(tmp_path):
     assert "uitvoer 1" in page and "<td>7</td>" in page and f"base64,{PNG}" in page
     for hidden in ("secret_code", "GEHEIME_PARAM", "waarschuwing", "&lt;tabel&gt;"):
         assert hidden not in page
-    assert page.count("2026-01-01T00:00:00+00:00") == 1
+    assert page.count(dutch_time("2026-01-01T00:00:00+00:00")) == 1  # the header, in Dutch
 
 
 def test_render_report_refuses_a_failed_notebook(tmp_path):
@@ -172,7 +172,7 @@ def test_report_html_has_its_chapters_figures_and_no_code_or_urls(report_run):
     assert not re.search(r"https?://", page)
     for code_text in ("study.session", "import ", "release_tables(", "def "):
         assert code_text not in page
-    assert page.count(_timestamp(report_run)) == 1
+    assert page.count(dutch_time(_timestamp(report_run))) == 1
 
 
 def test_no_person_keys_anywhere_in_the_output(report_run):
@@ -241,7 +241,7 @@ def test_rerun_skips_done_and_regenerates_identically_but_for_the_timestamp(repo
     assert [o.status for o in redo.outcomes if o.job.kind == "gemeente"] == ["klaar"]
     after_html = (folder / "rapport.html").read_text(encoding="utf-8")
     assert after_html != before_html
-    assert after_html.replace(other, stamp) == before_html
+    assert after_html.replace(dutch_time(other), dutch_time(stamp)) == before_html
     after_export = _files(folder / "export")
     assert after_export.keys() == before_export.keys()
     changed = [k for k in after_export if after_export[k] != before_export[k]]
@@ -363,3 +363,29 @@ def test_the_page_says_when_in_dutch_and_shows_no_folders_of_the_machine():
     assert "…/ra" in page and "…/cache" in page and ">2023<" in page
     assert "/home/onderzoeker" not in page and "Users" not in page
     assert "(leeg: standaard)" in page
+
+
+def test_figures_name_the_gemeente():
+    """The main bar chart was titled "Gemeente 1938" and its legend said "gemeente 1938"."""
+    from types import SimpleNamespace
+
+    import matplotlib.pyplot as plt
+
+    from jeugdkit.figures import indicator_figures
+    from jeugdkit.scope import Scope
+    ind = pd.DataFrame({"gemeentecode": ["1938", "groep", "NL"],
+                        "pct_jeugdhulp": [22.1, 17.8, 12.0], "pct_met_verblijf": [5.0, 4.0, 3.0],
+                        "pct_jeugdbescherming": [1.0, 1.1, 1.2],
+                        "pct_jb_met_verblijf": [30.0, 31.0, 32.0],
+                        "pct_jeugdreclassering": [0.3, 0.4, 0.5]})
+    gem = ind[ind["gemeentecode"] == "1938"].copy()
+    run = SimpleNamespace(outputs={"indicators": SimpleNamespace(content=ind),
+                                   "indicators_gemeenten": SimpleNamespace(content=gem)},
+                          release_figure=lambda fig, **kw: None)
+    figs = indicator_figures(run, Scope("1938", group=("1938", "0363"), name="Boswolde"))
+    bars = figs["indicatoren_vergelijking"].axes[0]
+    assert bars.get_title() == "Boswolde naast vergelijkingsgroep en Nederland"
+    assert "Boswolde" in [t.get_text() for t in bars.get_legend().get_texts()]
+    assert "Boswolde" in figs["indicatoren_spreiding"]._suptitle.get_text()
+    for fig in figs.values():
+        plt.close(fig)

@@ -345,12 +345,14 @@ class Study:
         from jeugdkit.scope import Scope
         from jeugdkit.tables import comparison_group
         code = self.code(gemeente)
+        names = self.reference().set_index("gemeentecode")["gemeentenaam"]
+        name = str(names.get(code, "") or "")
         listed = [c.strip().zfill(4) for c in str(groep or "").split(",") if c.strip()]
         if listed:
-            return Scope(code, group=tuple(listed), group_label="lijst")
+            return Scope(code, group=tuple(listed), group_label="lijst", name=name)
         groups = comparison_group(self.reference(), code, by=compare or "stedelijkheid",
                                   settings=self.settings)
-        return Scope.from_groups(code, groups)
+        return Scope.from_groups(code, groups, name=name)
 
     def ledger(self):
         """Return the period ledger the report's session protects against (see
