@@ -639,10 +639,10 @@ class ExportSession:
         frame["_x"] = x.to_numpy()
         frame["_a"] = np.abs(frame["_x"].to_numpy())
         quantile = stat not in ("mean", "sum", "share")
+        per_unit = dict(n=("_x", "size"), total=("_x", "sum"), largest=("_a", "max"),
+                        abs_total=("_a", "sum"))
         if not quantile:
-            frame = frame.groupby(dims, sort=False).agg(
-                n=("_x", "size"), total=("_x", "sum"), largest=("_a", "max"),
-                abs_total=("_a", "sum")).reset_index()
+            frame = frame.groupby(dims, sort=False).agg(**per_unit).reset_index()
         for d, t in zip(dims, trees):
             chains = {}
             for code in pd.unique(frame[d]):
@@ -654,10 +654,7 @@ class ExportSession:
             frame[d] = frame[d].map(chains)
             frame = frame.explode(d)
         if quantile:
-            g = frame.groupby(dims, sort=False)["_x"]
-            agg = g.agg(n="size", total="sum")
-            a = frame.groupby(dims, sort=False)["_a"]
-            agg["largest"], agg["abs_total"] = a.max(), a.sum()
+            agg = frame.groupby(dims, sort=False).agg(**per_unit)
         else:
             agg = frame.groupby(dims, sort=False).agg(
                 n=("n", "sum"), total=("total", "sum"), largest=("largest", "max"),
@@ -670,7 +667,7 @@ class ExportSession:
             agg["stat"] = agg["total"] / agg["n"]
         else:
             q = 0.5 if stat == "median" else int(m.group(1)) / 100
-            agg["stat"] = g.quantile(q)
+            agg["stat"] = frame.groupby(dims, sort=False)["_x"].quantile(q)
         full = pd.DataFrame(cell_codes(trees), columns=dims)
         full = full.merge(agg.reset_index().astype({d: str for d in dims}), on=dims,
                           how="left")

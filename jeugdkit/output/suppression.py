@@ -621,8 +621,7 @@ class Ledger:
                 still = [c for c in failing if widths[c] < self.width[c] - 1e-9
                          and not known_empty(self.status[c], bounds[c][1])]
                 queue = deque()
-                pinned = self._fixed_by_locked([c for c in still if widths[c] < 1e-9],
-                                               values, sup)
+                pinned = self._fixed_by_locked([c for c in still if widths[c] < 1e-9], sup)
                 pinned = [c for c in pinned if self._unsuppress_pinned(c, counts, queue)]
                 if pinned:
                     still = [c for c in still if c not in pinned]
@@ -650,7 +649,7 @@ class Ledger:
                      ("proved_by_feasible_tables", witnessed), ("exact_lp_cells", exact)):
             stats[k] = stats.get(k, 0) + v
 
-    def _fixed_by_locked(self, cells, values, sup) -> list[int]:
+    def _fixed_by_locked(self, cells, sup) -> list[int]:
         """Return the secondary cells among ``cells`` that the locked cells alone determine:
         pinned even if every cell this run may still change were suppressed. Only those are
         known whatever this run does (a cell pinned through a cell this run released is

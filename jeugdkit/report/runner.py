@@ -230,6 +230,10 @@ get_ipython().execution_count = 1
 cells numbered from 1 again."""
 
 
+SHARED_ENGINE = "jeugdkit-shared"
+"""The papermill engine name under which :class:`SharedKernel` registers its engine."""
+
+
 class SharedKernel:
     """One kernel for the notebooks of one report, run one after another.
 
@@ -251,6 +255,8 @@ class SharedKernel:
 
     def __enter__(self) -> SharedKernel:
         from jupyter_core.utils import run_sync
+        from papermill.engines import papermill_engines
+        papermill_engines.register(SHARED_ENGINE, _shared_kernel_engine())
         LockedKernelManager.lock_path = self.lock
         LockedKernelManager.log_path = self.log
         self.km = LockedKernelManager(kernel_name="python3")
@@ -331,10 +337,8 @@ def execute(notebook: str, out_dir: Path, parameters: dict, lock: Path | None = 
         LockedKernelManager.log_path = out_dir / "kernels.log"
         how = dict(kernel_manager_class=LockedKernelManager)
     else:
-        from papermill.engines import papermill_engines
-        papermill_engines.register("jeugdkit-shared", _shared_kernel_engine())
         kernel.prepare()
-        how = dict(engine_name="jeugdkit-shared", km=kernel.km)
+        how = dict(engine_name=SHARED_ENGINE, km=kernel.km)
     try:
         pm.execute_notebook(str(src), str(target), parameters=parameters, progress_bar=False,
                             kernel_name="python3", cwd=str(cwd or out_dir), **how)

@@ -148,12 +148,10 @@ def table(frame: pd.DataFrame, *, columns: dict | None = None, names: dict | Non
     for row in frame.head(max_rows).itertuples(index=False):
         cells = []
         for col, value in zip(columns, row):
-            if col in PLAIN and isinstance(value, int | float) and not isinstance(value, bool) \
-                    and not (isinstance(value, float) and math.isnan(value)) \
-                    and float(value).is_integer():
-                text = str(int(value))
-            elif col == "p_value" and isinstance(value, float) and 0 <= value < 0.001:
+            if col == "p_value" and isinstance(value, float) and 0 <= value < 0.001:
                 text = "<0,001"
+            elif col in PLAIN:
+                text = number(value, 0).replace(".", "")  # whole numbers, no separator
             else:
                 text = number(value, decimals.get(col))
             cls = ' class="num"' if not isinstance(value, str) else ""
