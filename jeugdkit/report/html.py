@@ -51,7 +51,46 @@ pre.uitvoer{background:#f5f5f5;padding:.5em .8em;font-size:.85em;white-space:pre
 p.note{font-size:.88em;color:#555}
 code{background:#f2f2f2;padding:0 .2em}
 footer{font-size:.8em;color:#666;padding:1em 2.5em;border-top:1px solid #ddd}
-@media print{nav{display:none}.wrap{display:block}}
+@page{size:A4;margin:15mm 14mm 16mm 14mm}
+@media print{
+/* A4 for council documents: contents on the first page, tables and figures whole, nothing
+   cut at the right edge, headings kept with what follows. */
+body{font-size:10pt;line-height:1.4}
+header,.banner,table.tabel th{-webkit-print-color-adjust:exact;print-color-adjust:exact}
+header{padding:.9em 1.4em}
+.banner{padding:.4em 1.4em}
+.wrap{display:block}
+nav{position:static;display:block;min-width:0;max-width:none;max-height:none;overflow:visible;
+    border:0;padding:1em 0 0 0;font-size:1em;break-after:page;page-break-after:always}
+nav>strong{display:block;font-size:1.4em;color:#00526e;margin-bottom:.4em}
+nav ol{padding-left:1.4em}
+main{padding:0;max-width:none}
+main table,table.tabel,table.md{display:table;overflow:visible;max-width:100%;font-size:.8em;
+    break-inside:avoid;page-break-inside:avoid}
+/* 56 one-line rows are taller than a page: such a table may break (its header repeats) */
+table:has(>tbody>tr:nth-child(56)){break-inside:auto;page-break-inside:auto}
+/* nine columns or more: smaller type, so that the words of the headers still fit */
+table:has(th:nth-child(9)){font-size:.7em}
+table.tabel:has(th:nth-child(9)) :is(th,td){padding:.2em .25em}
+/* a path or checksum (td.lang), or the headers of a very wide table, break anywhere */
+table:has(th:nth-child(13)) th,td.lang{overflow-wrap:anywhere}
+thead{display:table-header-group}
+tr,img,pre.uitvoer{break-inside:avoid;page-break-inside:avoid}
+th,td{overflow-wrap:break-word}
+td.num{white-space:nowrap}
+table.tabel th,table.tabel td,main table th,main table td{padding:.2em .35em}
+figure{break-inside:avoid;page-break-inside:avoid;max-width:100%}
+figure img{box-sizing:border-box;max-width:100%;max-height:230mm}
+figcaption,caption{break-before:avoid;page-break-before:avoid}
+/* a heading, and the paragraph introducing a table or figure, stay with what follows */
+h2,h3,h4,p:has(+table),p:has(+figure){break-after:avoid;page-break-after:avoid}
+p:has(+table>tbody>tr:nth-child(56)){break-after:auto;page-break-after:auto}
+h2,h3,h4{break-inside:avoid}
+h2{margin-top:1.4em}
+p,li{orphans:3;widows:3}
+a,nav a{color:inherit;text-decoration:none}
+footer{padding:1em 0}
+}
 """
 
 _markdown = mistune.create_markdown(escape=False, plugins=["table", "strikethrough"])
@@ -197,6 +236,11 @@ def _shown_parameter(value) -> str:
     return text
 
 
+_LONG_WORD_CELL = re.compile(r"<td>(?=[^<]*?[^\s<]{30})")
+"""A plain table cell with a word of 30 characters or more (a path, a checksum): it gets class
+``lang``, so that in print it may break anywhere rather than push its table off the page."""
+
+
 def render_report(notebooks, *, title: str, subtitle: str = "", run_timestamp: str = "",
                   appendix: str = "", banner: str = "", footer: str = "") -> str:
     """Return one self-contained HTML page of executed notebooks, in the order given.
@@ -208,6 +252,7 @@ def render_report(notebooks, *, title: str, subtitle: str = "", run_timestamp: s
     """
     body = "\n".join(notebook_body(p) + "\n" for p in notebooks) + appendix
     body, toc = _with_toc(body)
+    body = _LONG_WORD_CELL.sub('<td class="lang">', body)
     when = (f'<p class="tijd">Gemaakt: {html.escape(dutch_time(run_timestamp))}</p>'
             if run_timestamp else "")
     page = f"""<!DOCTYPE html>
@@ -242,6 +287,13 @@ def _rows(items, columns: dict) -> str:
     return f'<table class="tabel"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
 
 
+KINDS = {"table": "tabel", "figure": "figuur", "regression": "model"}
+"""The kind of an output in the appendix, in Dutch."""
+STATUSES = {"pass": "vrijgegeven", "review": "ter beoordeling", "fail": "geblokkeerd"}
+"""An output's status in the appendix, in Dutch (the export log keeps the English terms the
+output checkers know from ACRO)."""
+
+
 def appendix_html(provenance: dict, log: dict | None = None) -> str:
     """Return the 'Verantwoording' chapter: parameters, input files, packages, catalog and
     what output control released."""
@@ -273,8 +325,8 @@ def appendix_html(provenance: dict, log: dict | None = None) -> str:
         rows = []
         for uid, r in log.get("results", {}).items():
             s = (r.get("files") or [{}])[0].get("sdc", {}).get("summary", {})
-            rows.append({"uitvoer": uid, "soort": r.get("type", ""),
-                         "status": r.get("status", ""),
+            rows.append({"uitvoer": uid, "soort": KINDS.get(r.get("type", ""), r.get("type", "")),
+                         "status": STATUSES.get(r.get("status", ""), r.get("status", "")),
                          "primair": s.get("threshold", 0) or 0,
                          "secundair": s.get("secondary", 0) or 0})
         parts += ["<h3>Outputcontrole</h3>",
