@@ -27,6 +27,7 @@ Definitions (Spiegelhalter, "Funnel plots for comparing institutional performanc
 
 from __future__ import annotations
 
+import textwrap
 from dataclasses import dataclass
 
 import numpy as np
@@ -179,56 +180,119 @@ def funnel(data: pd.DataFrame, observed: str = "waargenomen", expected: str = "v
     return Funnel(out, curves, disp)
 
 
+LEVEL_TITLES = {"volledig": "volledige samenstelling", "leeftijd_geslacht": "leeftijd en geslacht"}
+"""How a title names the adjustment level of the expected counts."""
+
+
+def funnel_title(title: str) -> str:
+    """Return a funnel title as a reader reads it: ``O/E (volledig)`` becomes
+    ``waargenomen/verwacht (volledige samenstelling)``, the first letter a capital.
+
+    A title written that way already is returned as it is (with the capital)."""
+    for level, text in LEVEL_TITLES.items():
+        title = title.replace(f"O/E ({level})", f"waargenomen/verwacht ({text})")
+    title = title.replace("O/E", "waargenomen/verwacht")
+    return title[:1].upper() + title[1:]
+
+
+def _two_lines(title: str, width: int) -> str:
+    """Return a long title on two lines, broken after its colon if it has one."""
+    if len(title) <= width:
+        return title
+    head, sep, tail = title.partition(": ")
+    if sep and len(head) < width and len(tail) <= width:
+        return f"{head}:\n{tail}"
+    return textwrap.fill(title, width)
+
+
+def _coverage_text(suffix: str) -> str:
+    """Return the coverage of a limit column suffix the Dutch way: ``99_8`` -> ``99,8%``."""
+    return f"{suffix.replace('_', ',')}%"
+
+
 def funnel_plot(data: pd.DataFrame, limits: pd.DataFrame, x: str = "verwacht",
                 y: str = "ratio", label: str = "gemeentecode", signal: str = "signaal",
-                highlight: str | None = None, title: str = "", ax=None):
+                highlight: str | None = None, title: str = "", ax=None,
+                names: dict | None = None):
     """Return a matplotlib Figure: O/E against E with the funnel's limit curves.
 
     Only gemeenten with a non-empty ``signal`` are labelled; ``highlight`` (a gemeentecode)
-    is drawn in a second colour and labelled.
+    is drawn in a second colour, labelled and named in the legend. ``names``: display names
+    by gemeentecode (``{"1938": "Boswolde"}``) for those labels and the legend; a code
+    without a name is shown as ``gemeente <code>`` in the legend and as its code next to its
+    point. ``title`` goes through :func:`funnel_title` (``O/E (volledig)`` reads
+    ``waargenomen/verwacht (volledige samenstelling)``). Numbers are written the Dutch way:
+    ``99,8%``, ``0,75``, and plain numbers on the log axis (``100``, ``1.000``). The legend
+    sits below the axes, where it covers no point.
 
     Example
     -------
-    >>> fig = funnel_plot(data=fun.table, limits=fun.limits, highlight="0363")
+    >>> fig = funnel_plot(data=fun.table, limits=fun.limits, highlight="0363",
+    ...                   names={"0363": "Amsterdam"})
     """
     from jeugdkit.figures import style
 
     with style():
-        return _funnel_plot(data, limits, x, y, label, signal, highlight, title, ax)
+        return _funnel_plot(data, limits, x, y, label, signal, highlight, title, ax, names)
 
 
-def _funnel_plot(data, limits, x, y, label, signal, highlight, title, ax):
+def _log_locator(lo: float, hi: float):
+    """Return the major tick locator of the log x axis: 1-2-5 steps up to three decades, the
+    powers of ten beyond (a few labelled ticks, never a crowd). Over a range too narrow for
+    two such ticks matplotlib's LogLocator falls back to evenly spaced ones (25, 30, 35)."""
+    from matplotlib.ticker import LogLocator
+
+    decades = np.log10(hi / lo) if lo > 0 and hi > lo else 1.0
+    return LogLocator(base=10, subs=(1.0, 2.0, 5.0) if decades <= 3 else (1.0,), numticks=20)
+
+
+def _funnel_plot(data, limits, x, y, label, signal, highlight, title, ax, names=None):
     import matplotlib.pyplot as plt
     import seaborn as sns
+    from matplotlib.ticker import FuncFormatter, NullFormatter
 
+    from jeugdkit.figures import DutchFormatter, log_tick_label
+
+    names = {str(k): str(v) for k, v in (names or {}).items()}
     if ax is None:
-        fig, ax = plt.subplots(figsize=(7, 5))
+        fig, ax = plt.subplots(figsize=(7, 5.3))
     else:
         fig = ax.figure
     cov_cols = [c for c in limits.columns if c.startswith("bovengrens_")]
     styles = ["--", ":"]
     for i, col in enumerate(cov_cols):
-        lab = col.removeprefix("bovengrens_").replace("_", ".")
+        suffix = col.removeprefix("bovengrens_")
         ls = styles[i % len(styles)]
         ax.plot(limits["verwacht"], limits[col], color="grey", ls=ls, lw=1,
-                label=f"{lab}% grenzen")
-        ax.plot(limits["verwacht"], limits[f"ondergrens_{col.removeprefix('bovengrens_')}"],
-                color="grey", ls=ls, lw=1)
+                label=f"{_coverage_text(suffix)}-grenzen")
+        ax.plot(limits["verwacht"], limits[f"ondergrens_{suffix}"], color="grey", ls=ls, lw=1)
     ax.axhline(1.0, color="black", lw=0.8)
     d = data.dropna(subset=[x, y])
     sns.scatterplot(data=d, x=x, y=y, ax=ax, color="tab:blue", s=30, legend=False)
-    if highlight is not None and (d[label].astype(str) == str(highlight)).any():
-        h = d[d[label].astype(str) == str(highlight)]
-        ax.scatter(h[x], h[y], color="tab:red", s=60, zorder=3)
-    named = d[(d[signal].astype(str) != "") | (d[label].astype(str) == str(highlight))]
+    codes = d[label].astype(str)
+    if highlight is not None and (codes == str(highlight)).any():
+        h = d[codes == str(highlight)]
+        ax.scatter(h[x], h[y], color="tab:red", s=60, zorder=3,
+                   label=names.get(str(highlight), f"gemeente {highlight}"))
+    named = d[(d[signal].astype(str) != "") | (codes == str(highlight))]
     for _, row in named.iterrows():
-        ax.annotate(str(row[label]), (row[x], row[y]), textcoords="offset points",
-                    xytext=(4, 4), fontsize=8)
+        code = str(row[label])
+        ax.annotate(names.get(code, code), (row[x], row[y]), textcoords="offset points",
+                    xytext=(4, 4), fontsize=8,
+                    color="tab:red" if code == str(highlight) else "black")
     ax.set_xscale("log")
+    xs = np.concatenate([d[x].to_numpy(dtype=float), limits["verwacht"].to_numpy(dtype=float)])
+    xs = xs[np.isfinite(xs) & (xs > 0)]
+    if len(xs):
+        ax.xaxis.set_major_locator(_log_locator(xs.min(), xs.max()))
+    ax.xaxis.set_major_formatter(FuncFormatter(log_tick_label))
+    ax.xaxis.set_minor_formatter(NullFormatter())
+    ax.yaxis.set_major_formatter(DutchFormatter())
     ax.set_xlabel("verwacht aantal (E)")
     ax.set_ylabel("waargenomen / verwacht (O/E)")
     if title:
-        ax.set_title(title)
-    ax.legend(loc="upper right", fontsize=8)
+        ax.set_title(_two_lines(funnel_title(title), 58))
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=3, fontsize=8.5,
+              frameon=False)
     fig.tight_layout()
     return fig

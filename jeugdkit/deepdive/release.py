@@ -142,7 +142,8 @@ def _with_odds(params: pd.DataFrame) -> pd.DataFrame:
 
 
 def release_deep_dive(dd: DeepDive, out, *, run=None, settings: Settings | None = None,
-                      write: bool = True, ledger=None) -> dict[str, pd.DataFrame]:
+                      write: bool = True, ledger=None,
+                      names: dict | None = None) -> dict[str, pd.DataFrame]:
     """Release the deep dive through output control; write the files; return them.
 
     Writes ``oe.csv`` (gemeentecode, niveau, waargenomen, verwacht, ratio, ondergrens,
@@ -153,6 +154,7 @@ def release_deep_dive(dd: DeepDive, out, *, run=None, settings: Settings | None 
     (with a panel), and the export log in ``<out>/log``. ``run``: an ExportSession to add
     to (e.g. the one that released the trap-1 tables, so their counts are protected
     together); by default a new one, protected against the period ``ledger`` if given.
+    ``names``: {gemeentecode: name}, so that the funnel plot names gemeenten, not codes.
 
     O (youths with the outcome per gemeente) is released as a frequency table over the same
     population and unit as trap 1's indicator counts (``jongeren-0-17-<period>`` for the
@@ -230,7 +232,8 @@ def release_deep_dive(dd: DeepDive, out, *, run=None, settings: Settings | None 
         funnel_parts.append(ft)
         name = "funnel" if level == LEVELS["volledig"] else f"funnel_{level}"
         fig = funnel_plot(data=fun.table, limits=fun.limits, highlight=dd.gemeente,
-                          title=f"{mf.outcome} {a0}-{a1}, {label}: O/E ({level})")
+                          title=f"{mf.outcome} {a0}-{a1}, {label}: O/E ({level})",
+                          names=names)
         run.release_figure(fig, source=f"oe_verwacht_{level}", name=name,
                            description=f"funnel plot of O/E ({level}), limits "
                                        f"{settings.analysis.funnel_limits}, over-dispersion "
