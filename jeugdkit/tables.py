@@ -741,7 +741,6 @@ def release_tables(pop, out, *, scope: Scope | None = None, groups: dict | None 
         dims = ["gemeentecode", "hulpvorm", "start", "afloop"]
         codes = sorted(set(t["hulpvorm"]))
         group_of = dict(zip(t["hulpvorm"], t["groep"]))
-        group_codes = set(t["groep"])
         specs.append(dict(
             data=_aggregate(t, dims), dims=dims, count="aantal", name="tr_stroom",
             members=t_members,
@@ -750,11 +749,12 @@ def release_tables(pop, out, *, scope: Scope | None = None, groups: dict | None 
                                                    if group_of[c] != c}},
             levels={**geo_levels, "hulpvorm": codes, "start": ["voor", "in"],
                     "afloop": ["in", "na"]},
+            # the hulpvorm groups are published too: where the hulpvormen of a small
+            # gemeente are mostly suppressed, the coarser rows still read
             publish=_publish_where(scope, lambda c: (
-                _at(c, afloop=total) ^ _at(c, start=total))
-                & ~c["hulpvorm"].astype(str).isin(group_codes).to_numpy()),
-            description="trajecten in the period by hulpvorm: begun before/in the period x "
-                        "ended in/after the period"))
+                _at(c, afloop=total) ^ _at(c, start=total))),
+            description="trajecten in the period by hulpvorm and hulpvorm group: begun "
+                        "before/in the period x ended in/after the period"))
     traj = dict(zip([s["name"] for s in specs], run.freq_tables(specs))) if specs else {}
 
     # ---- indicators
@@ -868,15 +868,22 @@ def position(gemeenten: pd.DataFrame, gemeente: str) -> pd.DataFrame:
     """Return the gemeente's position per indicator among the gemeenten with a released rate.
 
     Columns: indicator, waarde, rang (1 = highest), aantal_gemeenten, percentielrang (share of
-    the other gemeenten below it, 0-100), p10, p25, mediaan, p75, p90 (over gemeenten). Empty
-    when the gemeente's own rate is suppressed.
+    the other gemeenten below it, 0-100), p10, p25, mediaan, p75, p90 (over gemeenten; empty
+    where the percentile would rest on the lowest or highest gemeente: fewer than one other
+    gemeente on either side of its position). Rank empty when the gemeente's own rate is
+    suppressed.
     """
     rows = []
     for name, _, _ in INDICATORS:
         rates = gemeenten.set_index("gemeentecode")[name].astype(float).dropna()
         row = {"indicator": name, "waarde": np.nan, "rang": pd.NA,
                "aantal_gemeenten": len(rates)}
-        q = np.percentile(rates, [10, 25, 50, 75, 90]) if len(rates) else [np.nan] * 5
+        qs = np.array([10, 25, 50, 75, 90])
+        q = np.percentile(rates, qs) if len(rates) else np.full(5, np.nan)
+        # a percentile rests on one gemeente when it is the minimum or the maximum (or
+        # interpolates towards it): shown only with another gemeente on both sides
+        at = qs / 100 * (len(rates) - 1)
+        q = np.where((at >= 1) & (len(rates) - 1 - at >= 1), q, np.nan)
         row.update(dict(zip(["p10", "p25", "mediaan", "p75", "p90"], np.round(q, 2))))
         if gemeente in rates.index:
             v = rates[gemeente]

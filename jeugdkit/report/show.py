@@ -16,12 +16,22 @@ import html
 import math
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from jeugdkit.scope import GROUP, NATIONAL
 
 SUPPRESSED = "x"
-"""How a suppressed (or not computable) value is shown: CBS's sign for geheim."""
+"""How a suppressed value is shown: CBS's sign for geheim."""
+NOT_APPLICABLE = "."
+"""CBS's sign for a value that is unknown or does not apply (a mean mark on a yes/no row)."""
+NIL = "-"
+"""CBS's sign for nihil: exactly zero."""
+SIGNS = {SUPPRESSED: "geheim (onderdrukt: te weinig eenheden, of nodig om een ander "
+                     "onderdrukt cijfer te beschermen)",
+         NOT_APPLICABLE: "niet van toepassing of onbekend",
+         NIL: "nihil (precies nul)"}
+"""The signs a table uses, as CBS writes them, with their meaning for the legend."""
 
 INDICATOR_COLUMNS = {
     "gemeentecode": "Gebied",
@@ -65,8 +75,36 @@ HEADINGS = {
     "verklaard_gewogen_variantie": "Deel verklaard (gewogen variantie)",
     "jaar": "Jaar", "versie": "Versie", "records": "Records", "bestand": "Bestand",
     "ontbrekend": "Ontbrekende variabelen", "dataset": "Bestand (CBS)",
+    "afgesloten": "Afgesloten", "onbekend": "Reden onbekend", "bekend": "Reden bekend",
+    "uitval": "Uitval", "pct_uitval": "% uitval", "pct_onbekend": "% reden onbekend",
+    "venster_maanden": "Venster (maanden)", "maatregel": "Maatregel",
+    "jeugdhulp": "Met jeugdhulp", "met_maatregel": "Met maatregel",
+    "gelijktijdig": "Tegelijk", "pct_met_maatregel": "% met maatregel",
+    "pct_gelijktijdig": "% tegelijk", "item": "Item", "ingevuld": "Ingevuld",
+    "pct_ingevuld": "% ingevuld", "gemiddeld_cijfer": "Gemiddeld cijfer", "ja": "Ja",
+    "nee": "Nee", "pct_ja": "% ja", "gevolgd_tot": "Gevolgd tot", "beginstand": "Beginstand",
+    "instroom": "Instroom",
+    "uitstroom": "Uitstroom",
+    "eindstand": "Eindstand",
 }
 """Column headings the report shows by default (other names: underscores as spaces)."""
+
+HULPVORM_GROEPEN = {"wijkteam": "zonder verblijf: via het wijkteam",
+                    "overig_zonder_verblijf": "zonder verblijf: overig",
+                    "met_verblijf": "met verblijf", "groep_onbekend": "onbekend",
+                    "totaal": "totaal"}
+"""The hulpvorm groups of the stroom table (the coarser rows), for the reader."""
+
+STEDELIJKHEID = {"1": "zeer sterk stedelijk", "2": "sterk stedelijk", "3": "matig stedelijk",
+                 "4": "weinig stedelijk", "5": "niet stedelijk"}
+
+DEVELOPMENT_COLUMNS = {
+    "jaar": "Jaar", "gemeentecode": "Gebied", "pct_jeugdhulp": "% 0-17 met jeugdhulp",
+    "pct_met_verblijf": "% met verblijf (van jeugdhulp)",
+    "pct_jeugdbescherming": "% 0-17 met jeugdbescherming",
+    "pct_jb_met_verblijf": "% jb met verblijf", "pct_jeugdreclassering": "% 12-22 met jr",
+}
+"""The Ontwikkeling table: the five indicators per year and area."""
 
 PLAIN = {"jaar", "versie", "stap_nr", "lag_jaren", "periode"}
 """Columns of whole numbers written without a thousands separator (a year is 2024, not
@@ -123,16 +161,33 @@ def area_names(study, gemeente: str, scope=None) -> dict[str, str]:
     return names
 
 
+def sign_legend(used) -> str:
+    """Return the legend line of the CBS signs in ``used`` (HTML), empty when none."""
+    parts = [f"{sign} = {SIGNS[sign]}" for sign in SIGNS if sign in used]
+    return (f'<p class="note tekens">{html.escape("; ".join(parts))}.</p>' if parts else "")
+
+
 def table(frame: pd.DataFrame, *, columns: dict | None = None, names: dict | None = None,
           labels: dict | None = None, decimals: dict | None = None, caption: str = "",
-          max_rows: int = 200) -> HTML:
-    """Return a released table as plain HTML, Dutch number format, ``x`` where suppressed.
+          max_rows: int = 200, not_applicable: dict | None = None) -> HTML:
+    """Return a released table as plain HTML, Dutch number format, with CBS's signs.
+
+    A missing value is ``x`` (geheim: suppressed), unless ``not_applicable`` says the value
+    does not exist for that row (``.``); an exact zero is ``-`` (nihil). A legend under the
+    table explains the signs it uses.
 
     ``columns``: {column: heading}, also the selection and order (default: all columns).
     ``names``: display names of ``gemeentecode`` values. ``labels``: {column: {code: label}}.
     ``decimals``: {column: decimals} (default 1 for fractions, whole numbers as they are).
+    ``not_applicable``: {column: rows} where the column does not apply: a boolean mask over
+    the rows or a function of the frame returning one (e.g. the mean mark on the rows of a
+    yes/no item).
     """
-    frame = frame.copy()
+    frame = frame.copy().reset_index(drop=True)
+    na_rows = {}
+    for col, rows in (not_applicable or {}).items():
+        mask = rows(frame) if callable(rows) else rows
+        na_rows[str(col)] = np.asarray(mask, dtype=bool)
     frame.columns = [str(c) for c in frame.columns]
     columns = columns or {c: HEADINGS.get(c, c.replace("_", " ")) for c in frame.columns}
     columns = {c: h for c, h in columns.items() if c in frame.columns}
@@ -145,15 +200,23 @@ def table(frame: pd.DataFrame, *, columns: dict | None = None, names: dict | Non
     decimals = decimals or {}
     head = "".join(f"<th>{html.escape(str(h))}</th>" for h in columns.values())
     body = []
-    for row in frame.head(max_rows).itertuples(index=False):
+    used = set()
+    for i, row in enumerate(frame.head(max_rows).itertuples(index=False)):
         cells = []
         for col, value in zip(columns, row):
-            if col == "p_value" and isinstance(value, float) and 0 <= value < 0.001:
+            missing = _missing(value)
+            if missing and col in na_rows and na_rows[col][i]:
+                text = NOT_APPLICABLE
+            elif col == "p_value" and isinstance(value, float) and 0 <= value < 0.001:
                 text = "<0,001"
             elif col in PLAIN:
                 text = number(value, 0).replace(".", "")  # whole numbers, no separator
+            elif not missing and not isinstance(value, (str, bool)) and value == 0:
+                text = NIL
             else:
                 text = number(value, decimals.get(col))
+            if text in SIGNS:
+                used.add(text)
             cls = ' class="num"' if not isinstance(value, str) else ""
             cells.append(f"<td{cls}>{html.escape(text)}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
@@ -161,7 +224,11 @@ def table(frame: pd.DataFrame, *, columns: dict | None = None, names: dict | Non
             f"staat in de export.</p>" if len(frame) > max_rows else "")
     cap = f"<caption>{html.escape(caption)}</caption>" if caption else ""
     return HTML(f'<table class="tabel">{cap}<thead><tr>{head}</tr></thead><tbody>'
-                + "".join(body) + "</tbody></table>" + more)
+                + "".join(body) + "</tbody></table>" + sign_legend(used) + more)
+
+
+def _missing(value) -> bool:
+    return value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value))
 
 
 def wide(frame: pd.DataFrame, index: list[str], columns: str, values: str = "aantal"
@@ -211,3 +278,82 @@ def inventory_notes(inventory: dict) -> HTML:
     return notes([f"{u['path']}: {u['reason']}" for u in inventory["unplaced"]]
                  + [f"{n}: {i}" for n, e in inventory["datasets"].items() for i in e["issues"]],
                  empty="Alle bestanden zijn geplaatst; geen opmerkingen.")
+
+
+def group_label(label: str) -> str:
+    """Return a comparison group's label for the reader: ``stedelijkheid=2`` becomes
+    ``gemeenten die sterk stedelijk zijn (stedelijkheid 2)``."""
+    if not label:
+        return "geen"
+    parts = []
+    for part in str(label).split(","):
+        key, _, value = part.partition("=")
+        if key == "stedelijkheid":
+            parts.append(f"{STEDELIJKHEID.get(value, value)} (stedelijkheid {value})")
+        elif key == "grootte" and value.endswith("+"):
+            parts.append(f"gemeenten met {number(int(value[:-1]), 0)} of meer inwoners")
+        elif key == "grootte" and "-" in value:
+            lo, hi = value.split("-", 1)
+            parts.append(f"gemeenten met {number(int(lo), 0)} tot "
+                         f"{number(int(hi) + 1, 0)} inwoners")
+        elif key == "jeugdregio":
+            parts.append(f"jeugdregio {value}")
+        else:
+            parts.append(part)
+    return "; ".join(parts)
+
+
+def stroom_sentence(detail: pd.DataFrame, coarse: pd.DataFrame, gemeente: str,
+                    names: dict) -> str:
+    """Return one sentence on what the reader can conclude from a gemeente's stand en stroom
+    when its hulpvormen are mostly suppressed (else on the totals)."""
+    cols = ["beginstand", "instroom", "uitstroom", "eindstand"]
+    name = names.get(gemeente, gemeente)
+    own = detail[detail["gemeentecode"].astype(str) == gemeente]
+    total = coarse[(coarse["gemeentecode"].astype(str) == gemeente)
+                   & (coarse["hulpvorm"].astype(str) == "totaal")]
+    hidden, cells = int(own[cols].isna().sum().sum()), int(own[cols].size)
+    head = (f"Per hulpvorm is {hidden} van de {cells} cijfers van {name} geheim (te weinig "
+            "trajecten); per soort hulp en in totaal is meer te lezen. "
+            if cells and 2 * hidden > cells else "")
+    if total.empty:
+        return head.strip()
+    t = total.iloc[0]
+    words = {"beginstand": "liepen er aan het begin van de periode {} trajecten",
+             "instroom": "begonnen er {}", "uitstroom": "eindigden er {}",
+             "eindstand": "liepen er aan het eind {}"}
+    known = [words[c].format(number(int(t[c]))) for c in cols if pd.notna(t[c])]
+    secret = [c for c in cols if pd.isna(t[c])]
+    if not known:
+        return head + "Ook het totaal over alle hulpvormen is voor deze gemeente geheim."
+    text = ", ".join(known[:-1]) + (" en " if len(known) > 1 else "") + known[-1]
+    tail = (f"; geheim in het totaal: {', '.join(secret)}" if secret else "")
+    return head + f"In totaal {text} bij {name}{tail}."
+
+
+def decomposition_table(frame: pd.DataFrame, names: dict) -> HTML:
+    """Return the decomposition for the reader: methods named, values in procentpunten."""
+    f = frame.copy()
+    for c in ["waarde", "ondergrens", "bovengrens", "se_bootstrap"]:
+        if c in f:
+            f[c] = pd.to_numeric(f[c], errors="coerce") * 100
+    methods = {"kitagawa": "Kitagawa (per cel)",
+               "oaxaca_blinder": "Oaxaca-Blinder (regressie, alle kenmerken)"}
+    columns = {"gemeentecode": "Gebied", "methode": "Methode", "component": "Deel",
+               "waarde": "Procentpunt", "aandeel_van_verschil": "Aandeel van het verschil",
+               "ondergrens": "95%-interval: onder", "bovengrens": "95%-interval: boven",
+               "se_bootstrap": "Standaardfout (bootstrap)"}
+    return table(f, columns=columns, names=names, labels={"methode": methods},
+                 decimals={"waarde": 2, "ondergrens": 2, "bovengrens": 2,
+                           "se_bootstrap": 2, "aandeel_van_verschil": 2})
+
+
+def dutch_dates(frame: pd.DataFrame, columns) -> pd.DataFrame:
+    """Return ``frame`` with ISO dates in ``columns`` written as 31-12-2024."""
+    f = frame.copy()
+    for c in columns:
+        if c in f:
+            d = pd.to_datetime(f[c], errors="coerce")
+            f[c] = d.dt.strftime("%d-%m-%Y").where(d.notna(), None)
+    return f
+
