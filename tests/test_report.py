@@ -14,6 +14,7 @@ import pandas as pd
 import pyreadstat
 import pytest
 
+from jeugdkit.report import show
 from jeugdkit.report.html import ReportError, check_offline, dutch_time, render_report
 from jeugdkit.report.show import number, table
 from jeugdkit.report.summary import key_messages
@@ -25,7 +26,7 @@ PNG = base64.b64encode(bytes.fromhex(
     "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
     "1f15c4890000000d49444154789c6360f8cfc0f01f0005000201e2a5e8b80000000049454e44ae426082"
 )).decode()
-CHAPTERS = ("Samenvatting", "Benchmark (trap 1)", "Verdieping (trap 2)",
+CHAPTERS = ("Samenvatting", "Benchmark (trap 1)", "Ontwikkeling", "Verdieping (trap 2)",
             "Trajecten en uitkomsten", "Verantwoording")
 
 
@@ -167,6 +168,10 @@ def test_report_html_has_its_chapters_figures_and_no_code_or_urls(report_run):
     assert summary.index("<img") > summary.index('id="de-belangrijkste-figuren"')
     deep = page.split('id="verdieping-trap-2"', 1)[1].split('id="trajecten-en-uitkomsten"')[0]
     assert deep.index("<img") > deep.index('id="funnelplot"')
+    # Ontwikkeling: a figure and one row per year and area; a key message near the top
+    dev = page.split('id="ontwikkeling"', 1)[1].split('id="verdieping-trap-2"', 1)[0]
+    assert "<img" in dev and "<table" in dev
+    assert summary.index("Ontwikkeling:") < summary.index("Positie:")
     assert "Kerngetallen" not in page  # the cells that test the notebooks are hidden
     check_offline(page)
     assert not re.search(r"https?://", page)
@@ -199,6 +204,17 @@ def test_export_holds_only_output_controlled_files(report_run):
     assert len(files) > 15
     assert {p.stem for p in files} <= released, {p.stem for p in files} - released
     assert all(log["results"][p.stem]["status"] in ("pass", "review") for p in files)
+    # each year of the Ontwikkeling is a checked run of its own, with its own log, and the
+    # report's run imported exactly those files
+    years = sorted(p for p in (export / "ontwikkeling").iterdir() if p.is_dir())
+    assert len(years) >= 5
+    for folder in years:
+        ylog = json.loads((folder / "log" / "results.json").read_text(encoding="utf-8"))
+        yfiles = [p for p in folder.iterdir() if p.is_file()]
+        assert yfiles and {p.stem for p in yfiles} <= set(ylog["results"])
+        imported = log["results"][f"ontwikkeling_{folder.name}"]
+        assert hashlib.sha256((folder / "indicatoren.csv").read_bytes()).hexdigest() in \
+            json.dumps(imported)
     # the key messages quote released numbers only
     ind = pd.read_csv(export / "indicators.csv", dtype={"gemeentecode": str})
     own = ind.set_index("gemeentecode").loc[codes[0], "pct_jeugdhulp"]
@@ -245,8 +261,9 @@ def test_rerun_skips_done_and_regenerates_identically_but_for_the_timestamp(repo
     after_export = _files(folder / "export")
     assert after_export.keys() == before_export.keys()
     changed = [k for k in after_export if after_export[k] != before_export[k]]
-    # only the export log carries the run timestamp
-    assert set(changed) <= {"log/results.json", "log/summary.md"}, changed
+    # only the export logs (the report's and each Ontwikkeling year's) carry the timestamp
+    assert all(k.endswith(("log/results.json", "log/summary.md")) for k in changed), changed
+    assert {"log/results.json", "log/summary.md"} <= set(changed)
     for name in changed:
         assert (after_export[name].decode().replace(other, stamp)
                 == before_export[name].decode())
@@ -389,3 +406,89 @@ def test_figures_name_the_gemeente():
     assert "Boswolde" in figs["indicatoren_spreiding"]._suptitle.get_text()
     for fig in figs.values():
         plt.close(fig)
+
+
+def test_tables_use_cbs_signs_with_a_legend_of_the_signs_they_use():
+    """x geheim, . niet van toepassing, - nihil (CBS), and a legend of exactly those used."""
+    frame = pd.DataFrame({"item": ["cijfer", "zelfstandig"],
+                          "gemiddeld_cijfer": [7.9, np.nan],
+                          "ja": pd.array([pd.NA, 0], dtype="Int64"),
+                          "nee": pd.array([pd.NA, pd.NA], dtype="Int64")})
+    text = show.table(frame, not_applicable={
+        "gemiddeld_cijfer": lambda t: t["item"] != "cijfer",
+        "ja": lambda t: t["item"] == "cijfer"}).text
+    cells = re.findall(r"<td[^>]*>([^<]*)</td>", text)
+    assert cells == ["cijfer", "7,9", ".", "x", "zelfstandig", ".", "-", "x"]
+    legend = re.search(r'<p class="note tekens">(.*?)</p>', text).group(1)
+    assert legend.startswith("x = geheim") and ". = niet van toepassing" in legend
+    assert "- = nihil" in legend
+    plain = show.table(pd.DataFrame({"a": [1, 2]})).text
+    assert "tekens" not in plain  # no signs, no legend
+
+
+def test_a_percentile_over_gemeenten_never_rests_on_the_lowest_or_highest():
+    from jeugdkit.tables import position
+    rates = pd.DataFrame({"gemeentecode": ["0001"], "pct_jeugdhulp": [53.3]})
+    for name in ("pct_met_verblijf", "pct_jeugdbescherming", "pct_jb_met_verblijf",
+                 "pct_jeugdreclassering"):
+        rates[name] = np.nan
+    one = position(rates, "0001").set_index("indicator").loc["pct_jeugdhulp"]
+    assert one[["p10", "p25", "mediaan", "p75", "p90"]].isna().all()
+    many = pd.concat([rates.assign(gemeentecode=f"{i:04d}", pct_jeugdhulp=float(i))
+                      for i in range(1, 9)], ignore_index=True)
+    row = position(many, "0001").set_index("indicator").loc["pct_jeugdhulp"]
+    # 8 gemeenten: p10 sits at position 0.7 (between the lowest and the next): not shown;
+    # p25 at 1.75 and the median are
+    assert pd.isna(row["p10"]) and pd.isna(row["p90"])
+    assert row["p25"] == pytest.approx(2.75) and row["mediaan"] == pytest.approx(4.5)
+    assert row["p25"] > many["pct_jeugdhulp"].min()
+
+
+def test_the_stand_en_stroom_sentence_says_what_can_still_be_read():
+    cols = ["beginstand", "instroom", "uitstroom", "eindstand"]
+    detail = pd.DataFrame([["0001", "01", *[pd.NA] * 4], ["0001", "02", 5, pd.NA, pd.NA, 3]],
+                          columns=["gemeentecode", "hulpvorm", *cols])
+    coarse = pd.DataFrame([["0001", "totaal", pd.NA, 51, 49, pd.NA]],
+                          columns=["gemeentecode", "hulpvorm", *cols])
+    text = show.stroom_sentence(detail, coarse, "0001", {"0001": "Boswolde"})
+    assert text.startswith("Per hulpvorm is 6 van de 8 cijfers van Boswolde geheim")
+    assert "begonnen er 51 en eindigden er 49" in text
+    assert "geheim in het totaal: beginstand, eindstand" in text
+
+
+ENGLISH = ("with", "fewer", "than", "left out", "table", "figure", "pass", "review",
+           "kitagawa", "oaxaca_blinder", "se bootstrap", "se_bootstrap", "tau2", "coef",
+           "std err", "ci lower", "ci upper", "statline", "stedelijkheid=", "grootte=",
+           "jeugdregio=", "spiegel", "leeftijd_geslacht", "volledig)", "99.8", "none",
+           "nan", "true", "false")
+"""Words and raw codes that do not belong in the Dutch text of a report (whole words, case
+as written; StatLine and Kitagawa as names are fine)."""
+
+
+def _visible_text(page: str) -> str:
+    """The report's text as a reader sees it: no markup, no style; the appendix's tables of
+    files, packages and output names (identifiers by nature) left out."""
+    main = page.split("<main>", 1)[1].split("</main>", 1)[0]
+    head, _, appendix = main.partition('id="verantwoording"')
+    appendix = re.sub(r"<table.*?</table>", " ", appendix, flags=re.S)
+    text = re.sub(r"<[^>]+>", " ", head + appendix)
+    return re.sub(r"\s+", " ", text)
+
+
+def test_the_report_reads_in_dutch_without_english_words_or_raw_codes(report_run):
+    _, out, _, codes = report_run
+    page = (out / "2023" / codes[0] / "rapport.html").read_text(encoding="utf-8")
+    text = _visible_text(page)
+    found = _english(text)
+    assert not found, [re.search(rf".{{0,60}}{re.escape(w)}.{{0,60}}", text).group(0)
+                       for w in found]
+    # negative control: the check finds what it looks for
+    assert _english(_visible_text(
+        "<main><p>spiegel: 19 aanbieders with fewer than 10 left out</p><table><tr><td>"
+        "1938</td><td>stedelijkheid=2</td><td>kitagawa</td></tr></table></main>")) == [
+        "fewer", "kitagawa", "left out", "spiegel", "stedelijkheid=", "than", "with"]
+
+
+def _english(text: str) -> list[str]:
+    return sorted(w for w in ENGLISH if re.search(
+        rf"(?<![\w.]){re.escape(w)}" + (r"(?![\w])" if w[-1].isalnum() else ""), text))

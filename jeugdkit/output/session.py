@@ -814,6 +814,43 @@ class ExportSession:
                                     "release_derived", description)
         return frame
 
+    def release_imported(self, frame: pd.DataFrame, *, name: str, origin, file: str,
+                         how: str = "") -> pd.DataFrame:
+        """Register a table that another run released and exported, so that this run may
+        derive from it (e.g. one year of a series, protected in that year's period ledger).
+
+        ``origin`` is that run's export folder and ``file`` the file name there: the file
+        must be listed in its export log (``log/checksums.sha256``) with these exact bytes,
+        else the import is refused. The log records the origin and the checksum.
+        """
+        self._new_name(name)
+        origin = Path(origin)
+        path = origin / file
+        data = _csv_bytes(frame.reset_index(drop=True))
+        logged = {}
+        sums = origin / "log" / "checksums.sha256"
+        if sums.is_file():
+            for line in sums.read_text(encoding="utf-8").splitlines():
+                if "  " in line:
+                    digest, fname = line.split("  ", 1)
+                    logged[fname.strip()] = digest.strip()
+        digest = hashlib.sha256(data).hexdigest()
+        if file not in logged or not path.is_file() or _sha256(path) != digest \
+                or logged[file] != digest:
+            raise DisclosureError(
+                f"imported table {name!r} is blocked: {path} is not a file of that run's "
+                f"export log ({sums}) with these exact contents; import only released output")
+        check_no_person_keys(frame, name, self.rules)
+        frame = frame.reset_index(drop=True)
+        props = {"method": "released by another run", "origin": str(path), "sha256": digest,
+                 "how": how, "n_rows": len(frame)}
+        self.outputs[name] = Output(name, "table", frame, props,
+                                    [f"released and logged by another run: {path} "
+                                     f"(sha256 {digest[:12]}...)", "no person keys"],
+                                    {"summary": {"suppressed": False}}, "pass", "pass",
+                                    "release_imported", how)
+        return frame
+
     def release_assembled(self, frames: dict, *, since, how: str) -> dict:
         """Log every frame that is about to be written but is no output yet as derived.
 

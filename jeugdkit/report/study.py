@@ -203,6 +203,7 @@ class Study:
         self.history()
         self.panel()
         self.effects()
+        self.development()
         self.input_files()
 
     # -- the intermediates ------------------------------------------------------------------
@@ -238,6 +239,22 @@ class Study:
             return build_panel(self.reader, years, classification_year=pop.classification_year,
                                settings=self.settings)
         return self._cached("panel", compute)
+
+    def development(self):
+        """Return every year's indicator counts up to the period, on each year's own borders
+        (see :func:`jeugdkit.development.development_data`): the Ontwikkeling chapter.
+
+        A year period counts every year up to and including its own; a half-year period the
+        years before its own (its own year is not complete)."""
+        from jeugdkit.development import development_data
+
+        def compute():
+            pop = self.population()
+            last = self.period.year if self.period.label.isdigit() else self.period.year - 1
+            years = [y for y in self.reader.inventory["JGDHULPBUS"].years if y <= last]
+            return development_data(self.reader, years, pop.classification_year,
+                                    self.settings)
+        return self._cached("ontwikkeling", compute)
 
     def effects(self):
         """Return the period's gemeente effects (the deep dive's defaults: outcome, ages,

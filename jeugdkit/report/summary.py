@@ -40,6 +40,25 @@ def _pct(value) -> str:
     return "onderdrukt" if value is None else f"{number(float(value), 1)}%"
 
 
+def _development(dev: pd.DataFrame | None, gemeente: str, name: str) -> str | None:
+    """Return the one-line message on the development of jeugdhulp use: the first and the
+    last year with a released rate for the gemeente, and NL over the same years."""
+    if dev is None or "pct_jeugdhulp" not in dev:
+        return None
+    own = dev[(dev["gemeentecode"].astype(str) == gemeente)
+              & dev["pct_jeugdhulp"].notna()].sort_values("jaar")
+    if len(own) < 2:
+        return None
+    first, last = own.iloc[0], own.iloc[-1]
+    y0, y1 = int(first["jaar"]), int(last["jaar"])
+    nl0 = _value(dev, "pct_jeugdhulp", gemeentecode=NATIONAL, jaar=y0)
+    nl1 = _value(dev, "pct_jeugdhulp", gemeentecode=NATIONAL, jaar=y1)
+    return (f"Ontwikkeling: het aandeel jongeren van 0-17 jaar met jeugdhulp in {name} ging "
+            f"van {_pct(first['pct_jeugdhulp'])} in {y0} naar {_pct(last['pct_jeugdhulp'])} in "
+            f"{y1} (Nederland: van {_pct(nl0)} naar {_pct(nl1)}); het hoofdstuk Ontwikkeling "
+            "geeft alle jaren en de breuken in de definities.")
+
+
 def key_messages(export_dir, gemeente: str, names: dict, period: str = "") -> list[str]:
     """Return the key messages of a gemeente's report (Dutch sentences)."""
     folder = Path(export_dir)
@@ -54,6 +73,9 @@ def key_messages(export_dir, gemeente: str, names: dict, period: str = "") -> li
     out.append(f"Jeugdhulp: {_pct(own)} van de jongeren van 0-17 jaar in {name} had "
                f"jeugdhulp{when}, tegen {_pct(grp)} in de vergelijkingsgroep en {_pct(nl)} in "
                "Nederland.")
+    trend = _development(_read(folder, "ontwikkeling"), gemeente, name)
+    if trend:
+        out.append(trend)
     rang = _value(pos, "rang", indicator="pct_jeugdhulp")
     if rang is not None:
         n = _value(pos, "aantal_gemeenten", indicator="pct_jeugdhulp")
