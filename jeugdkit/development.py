@@ -420,7 +420,10 @@ def report_development(study, gemeente: str, scope, run, export, names: dict,
                                 how="the released indicators of each year, one below the "
                                 "other") if sources else dev.table
     if sources:
-        fig = development_figure(table, gemeente, names, breaks=tuple(BREAKS))
+        # names, not codes, in the figure (the table's names may carry the code)
+        shown = {**names, gemeente: scope.title, GROUP: "vergelijkingsgroep",
+                 NATIONAL: "Nederland"}
+        fig = development_figure(table, gemeente, shown, breaks=tuple(BREAKS))
         run.release_figure(fig, source="ontwikkeling", name="ontwikkeling_figuur",
                            description="indicators per year: gemeente, group, NL")
         run.export(export, {"ontwikkeling": table})

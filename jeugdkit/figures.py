@@ -268,6 +268,9 @@ def _spread_figure(gem: pd.DataFrame, scope):
                 ax.scatter([0], own["pct"], color=COLOURS["gemeente"], s=80, zorder=3,
                            label=scope.title)
             ax.yaxis.set_major_formatter(DutchFormatter("%"))
+            if sub["pct"].nunique() < 2:
+                # one value (or one gemeente): from 0, not a magnified sliver around it
+                ax.set_ylim(0, float(sub["pct"].max()) * 1.5 or 1)
         if own_row.any() and name in gem:
             mark = _status(gem, name)[own_row].iloc[0]
             if mark:

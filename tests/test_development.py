@@ -135,3 +135,31 @@ def test_year_counts_count_every_youth_once(tree):
     assert int(counts["aantal"].sum()) == len(pop.frame)
     assert int(counts.loc[counts["jong"], "aantal"].sum()) == int(
         (pop.frame["leeftijd"] <= 17).sum())
+
+
+def test_the_figure_names_areas_and_marks_suppressed_years():
+    import matplotlib.pyplot as plt
+
+    from jeugdkit.development import development_figure
+    rows = []
+    for year in (2019, 2020, 2021):
+        for code, pct in (("1938", 17.0), (GROUP, 15.0), (NATIONAL, 12.0)):
+            rows.append({"jaar": year, "gemeentecode": code, "pct_jeugdhulp": pct,
+                         "pct_met_verblijf": np.nan if code == "1938" and year == 2020
+                         else 9.0, "pct_jeugdbescherming": 1.1, "pct_jb_met_verblijf": 50.0,
+                         "pct_jeugdreclassering": 0.3})
+    table = pd.DataFrame(rows)
+    fig = development_figure(table, "1938", {"1938": "Boswolde", GROUP: "vergelijkingsgroep",
+                                             NATIONAL: "Nederland"}, breaks=(2020,))
+    texts = [t.get_text() for t in fig.findobj(plt.Text)]
+    assert "Ontwikkeling van de indicatoren: Boswolde" in texts
+    assert not any("1938" in t for t in texts)
+    legend = next(ax.get_legend() for ax in fig.axes if ax.get_legend() is not None)
+    assert [t.get_text() for t in legend.get_texts()] == ["Boswolde", "vergelijkingsgroep",
+                                                           "Nederland"]
+    verblijf = fig.axes[1]
+    marks = [a for a in verblijf.texts if a.get_text() == "x"]
+    assert len(marks) == 1 and marks[0].xy == (2020, 0)  # the suppressed year, on the axis
+    assert not [a for a in fig.axes[0].texts if a.get_text() == "x"]
+    assert any(line.get_linestyle() == ":" for line in verblijf.get_lines())  # the break
+    plt.close(fig)

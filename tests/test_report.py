@@ -452,8 +452,8 @@ def test_the_stand_en_stroom_sentence_says_what_can_still_be_read():
                           columns=["gemeentecode", "hulpvorm", *cols])
     text = show.stroom_sentence(detail, coarse, "0001", {"0001": "Boswolde"})
     assert text.startswith("Per hulpvorm is 6 van de 8 cijfers van Boswolde geheim")
-    assert "begonnen er 51 en eindigden er 49" in text
-    assert "geheim in het totaal: beginstand, eindstand" in text
+    assert "had Boswolde een instroom van 51 en een uitstroom van 49 trajecten" in text
+    assert "(geheim in het totaal: beginstand, eindstand)" in text
 
 
 ENGLISH = ("with", "fewer", "than", "left out", "table", "figure", "pass", "review",

@@ -75,8 +75,8 @@ HEADINGS = {
     "verklaard_gewogen_variantie": "Deel verklaard (gewogen variantie)",
     "jaar": "Jaar", "versie": "Versie", "records": "Records", "bestand": "Bestand",
     "ontbrekend": "Ontbrekende variabelen", "dataset": "Bestand (CBS)",
-    "afgesloten": "Afgesloten", "onbekend": "Reden onbekend", "bekend": "Reden bekend",
-    "uitval": "Uitval", "pct_uitval": "% uitval", "pct_onbekend": "% reden onbekend",
+    "afgesloten": "Afgesloten", "onbekend": "Onbekend", "bekend": "Bekend",
+    "uitval": "Uitval", "pct_uitval": "% uitval", "pct_onbekend": "% onbekend",
     "venster_maanden": "Venster (maanden)", "maatregel": "Maatregel",
     "jeugdhulp": "Met jeugdhulp", "met_maatregel": "Met maatregel",
     "gelijktijdig": "Tegelijk", "pct_met_maatregel": "% met maatregel",
@@ -284,12 +284,13 @@ def group_label(label: str) -> str:
     """Return a comparison group's label for the reader: ``stedelijkheid=2`` becomes
     ``gemeenten die sterk stedelijk zijn (stedelijkheid 2)``."""
     if not label:
-        return "geen"
+        return "een eigen keuze van gemeenten"
     parts = []
     for part in str(label).split(","):
         key, _, value = part.partition("=")
         if key == "stedelijkheid":
-            parts.append(f"{STEDELIJKHEID.get(value, value)} (stedelijkheid {value})")
+            parts.append(f"gemeenten die {STEDELIJKHEID.get(value, value)} zijn "
+                         f"(stedelijkheid {value})")
         elif key == "grootte" and value.endswith("+"):
             parts.append(f"gemeenten met {number(int(value[:-1]), 0)} of meer inwoners")
         elif key == "grootte" and "-" in value:
@@ -297,7 +298,7 @@ def group_label(label: str) -> str:
             parts.append(f"gemeenten met {number(int(lo), 0)} tot "
                          f"{number(int(hi) + 1, 0)} inwoners")
         elif key == "jeugdregio":
-            parts.append(f"jeugdregio {value}")
+            parts.append(f"gemeenten van jeugdregio {value}")
         else:
             parts.append(part)
     return "; ".join(parts)
@@ -319,16 +320,13 @@ def stroom_sentence(detail: pd.DataFrame, coarse: pd.DataFrame, gemeente: str,
     if total.empty:
         return head.strip()
     t = total.iloc[0]
-    words = {"beginstand": "liepen er aan het begin van de periode {} trajecten",
-             "instroom": "begonnen er {}", "uitstroom": "eindigden er {}",
-             "eindstand": "liepen er aan het eind {}"}
-    known = [words[c].format(number(int(t[c]))) for c in cols if pd.notna(t[c])]
+    known = [f"een {c} van {number(int(t[c]))}" for c in cols if pd.notna(t[c])]
     secret = [c for c in cols if pd.isna(t[c])]
     if not known:
         return head + "Ook het totaal over alle hulpvormen is voor deze gemeente geheim."
     text = ", ".join(known[:-1]) + (" en " if len(known) > 1 else "") + known[-1]
-    tail = (f"; geheim in het totaal: {', '.join(secret)}" if secret else "")
-    return head + f"In totaal {text} bij {name}{tail}."
+    tail = f" (geheim in het totaal: {', '.join(secret)})" if secret else ""
+    return head + f"Alle hulpvormen samen had {name} {text} trajecten{tail}."
 
 
 def decomposition_table(frame: pd.DataFrame, names: dict) -> HTML:
