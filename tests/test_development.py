@@ -118,6 +118,12 @@ def test_the_years_pass_the_attackers_lp_over_everything_they_released(tree):
     bounds = audit_exports([tmp / "landelijk", tmp / "rapport_a", tmp / "rapport_b"])
     assert len(bounds) > 0
     assert bounds["ok"].all(), bounds[~bounds["ok"]].to_string()
+    # negative control: the same series released without the period ledgers (each year
+    # protected alone) leaks next to the national set, and the audit says so
+    alone = _release(data, merger["into"], group, tmp, "zonder_grootboek", ledger=False)
+    assert alone.table["pct_jeugdhulp"].notna().any()
+    leak = audit_exports([tmp / "landelijk", tmp / "zonder_grootboek"])
+    assert not leak["ok"].all()
     # the same count is the same in every output of its year: NL in both reports
     for year in {y.year for y in data.years}:
         va = a.table[(a.table["jaar"] == year) & (a.table["gemeentecode"] == NATIONAL)]
