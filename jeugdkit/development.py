@@ -35,13 +35,11 @@ import pandas as pd
 from jeugdkit.errors import JeugdkitError
 from jeugdkit.scope import GROUP, NATIONAL
 from jeugdkit.settings import DEFAULT, Settings
-from jeugdkit.tables import COUNTS, INDICATOR_COLUMNS, INDICATORS, NO, YES, _add_rates, _flag
+from jeugdkit.tables import COUNTS, INDICATOR_COLUMNS, NO, YES, _add_rates, _flag
 
 OWN = "gemeente"
 """The code of the report's gemeente in a year when it was several gemeenten (before a merger):
 a composite of their codes, shown under the gemeente of today."""
-
-INDICATOR_TABLES = ("jeugdhulp", "jeugdbescherming", "jeugdreclassering")
 
 BREAKS = {
     2019: "JGDHPERSPECTIEF (tot en met 2018) is vervangen door JGDHCRISIS: het perspectief van "
@@ -311,11 +309,6 @@ def release_development(data: DevelopmentData, *, gemeente: str, group=None,
     cols = ["jaar", "gemeentecode", *INDICATOR_COLUMNS]
     table = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=cols)
     return Development(table[cols], notes, folders)
-
-
-def rates(table: pd.DataFrame) -> list[str]:
-    """Return the indicator columns of a development table (percentages)."""
-    return [name for name, _, _ in INDICATORS if name in table.columns]
 
 
 # ----------------------------------------------------------------------------- the report
