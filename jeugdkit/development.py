@@ -35,7 +35,7 @@ import pandas as pd
 from jeugdkit.errors import JeugdkitError
 from jeugdkit.scope import GROUP, NATIONAL
 from jeugdkit.settings import DEFAULT, Settings
-from jeugdkit.tables import COUNTS, INDICATOR_COLUMNS, NO, YES, _add_rates, _flag
+from jeugdkit.tables import COUNTS, INDICATOR_COLUMNS, NO, YES, _add_rates, _flag, indicator_counts
 
 OWN = "gemeente"
 """The code of the report's gemeente in a year when it was several gemeenten (before a merger):
@@ -228,25 +228,7 @@ def _specs(yc: YearCounts, gemeente: str, group, settings: Settings):
 
 def _indicator_rows(tables: dict, shown: list[str], total: str) -> pd.DataFrame:
     """Return the indicator counts and rates of the shown codes from released tables."""
-    def pick(name, **codes):
-        t = tables.get(f"ind_{name}")
-        if t is None:
-            return pd.Series(dtype="Int64")
-        m = np.ones(len(t), dtype=bool)
-        for d, v in codes.items():
-            m &= (t[d].astype(str) == v).to_numpy()
-        return t[m].set_index("gemeentecode")["aantal"]
-
-    out = pd.DataFrame({
-        "jongeren_0_17": pick("jeugdhulp", jeugdhulp=total),
-        "jeugdhulp_0_17": pick("jeugdhulp", jeugdhulp=YES),
-        "met_verblijf_0_17": pick("jeugdhulp", jeugdhulp="met_verblijf"),
-        "jeugdbescherming_0_17": pick("jeugdbescherming", jeugdbescherming=YES),
-        "jb_met_verblijf_0_17": pick("jeugdbescherming", jeugdbescherming="met_verblijf"),
-        "jongeren_12_22": pick("jeugdreclassering", jeugdreclassering=total),
-        "jeugdreclassering_12_22": pick("jeugdreclassering", jeugdreclassering=YES),
-    })
-    out = out.reindex(shown)
+    out = indicator_counts(tables, "ind", total).reindex(shown)
     for c in COUNTS:
         out[c] = out[c].astype("Int64")
     return _add_rates(out)

@@ -522,22 +522,7 @@ class _Release:
                    ) -> pd.DataFrame:
         """Return the indicator frame (one row per published gemeente) from released tables."""
         tot = self.total
-
-        def pick(name, **codes) -> pd.Series:
-            t = tables.get(f"{prefix}_{name}")
-            if t is None:  # an absent source: unknown for every gemeente
-                return pd.Series(dtype="Int64")
-            return t[_at(t, **codes)].set_index("gemeentecode")["aantal"]
-
-        out = pd.DataFrame({
-            "jongeren_0_17": pick("jeugdhulp", jeugdhulp=tot),
-            "jeugdhulp_0_17": pick("jeugdhulp", jeugdhulp=YES),
-            "met_verblijf_0_17": pick("jeugdhulp", jeugdhulp="met_verblijf"),
-            "jeugdbescherming_0_17": pick("jeugdbescherming", jeugdbescherming=YES),
-            "jb_met_verblijf_0_17": pick("jeugdbescherming", jeugdbescherming="met_verblijf"),
-            "jongeren_12_22": pick("jeugdreclassering", jeugdreclassering=tot),
-            "jeugdreclassering_12_22": pick("jeugdreclassering", jeugdreclassering=YES),
-        })
+        out = indicator_counts(tables, prefix, tot)
         out.index = out.index.astype(str).where(out.index.astype(str) != tot, NATIONAL)
         out = out.rename_axis(column).reset_index()
         for c in COUNTS:
@@ -562,6 +547,27 @@ class _Release:
         t["start"] = np.where(flags["instroom"], "in", "voor")
         t["afloop"] = np.where(flags["uitstroom"], "in", "na")
         return t
+
+
+def indicator_counts(tables: dict, prefix: str, total: str) -> pd.DataFrame:
+    """Return the indicator counts (:data:`COUNTS`) by gemeentecode from the released
+    indicator tables ``<prefix>_jeugdhulp``, ``_jeugdbescherming``, ``_jeugdreclassering``
+    (an absent table: unknown for every gemeente)."""
+    def pick(name, **codes) -> pd.Series:
+        t = tables.get(f"{prefix}_{name}")
+        if t is None:
+            return pd.Series(dtype="Int64")
+        return t[_at(t, **codes)].set_index("gemeentecode")["aantal"]
+
+    return pd.DataFrame({
+        "jongeren_0_17": pick("jeugdhulp", jeugdhulp=total),
+        "jeugdhulp_0_17": pick("jeugdhulp", jeugdhulp=YES),
+        "met_verblijf_0_17": pick("jeugdhulp", jeugdhulp="met_verblijf"),
+        "jeugdbescherming_0_17": pick("jeugdbescherming", jeugdbescherming=YES),
+        "jb_met_verblijf_0_17": pick("jeugdbescherming", jeugdbescherming="met_verblijf"),
+        "jongeren_12_22": pick("jeugdreclassering", jeugdreclassering=total),
+        "jeugdreclassering_12_22": pick("jeugdreclassering", jeugdreclassering=YES),
+    })
 
 
 def _rename_group(frame: pd.DataFrame, column: str, unknown: str) -> pd.DataFrame:
