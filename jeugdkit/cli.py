@@ -167,8 +167,8 @@ def _add_analysis_options(p, gemeente_help: str) -> None:
                    help="comparison group of --gemeente (default: stedelijkheid)")
     p.add_argument("--groep", help="comparison group as a list of gemeentecodes, e.g. "
                    "0344,0363,0518 (instead of --compare)")
-    p.add_argument("--reference", help="gemeente reference CSV (default: gemeenten.csv in the "
-                   "data root's parent folder)")
+    p.add_argument("--reference", help="gemeente reference CSV (default: JEUGDKIT_REFERENCE, "
+                   "else gemeenten.csv in the data root's parent folder)")
     p.add_argument("--settings", help="settings TOML (default: JEUGDKIT_SETTINGS)")
     p.add_argument("--out", required=True, help="output folder")
     _add_ledger_option(p)
@@ -282,6 +282,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--compare", choices=["stedelijkheid", "grootte", "jeugdregio"],
                    default="stedelijkheid", help="comparison group (default: stedelijkheid)")
     p.add_argument("--groep", help="comparison group as gemeentecodes, e.g. 0344,0363,0518")
+    p.add_argument("--reference", help="gemeente reference CSV: names and comparison groups "
+                   "(default: JEUGDKIT_REFERENCE, else gemeenten.csv in the data root's parent "
+                   "folder)")
     p.add_argument("--settings", help="settings TOML (default: JEUGDKIT_SETTINGS)")
     p.add_argument("--out", default="rapporten", help="report folder (default: ./rapporten)")
     p.add_argument("--workers", type=int, default=None,

@@ -17,6 +17,7 @@ sums of cells. In unit ``trajecten`` every traject counts once and totals are su
 
 from __future__ import annotations
 
+import os
 import sys
 from itertools import product
 from pathlib import Path
@@ -280,8 +281,16 @@ def read_reference(path) -> pd.DataFrame:
     return ref
 
 
+REFERENCE_ENV = "JEUGDKIT_REFERENCE"
+"""The gemeente reference CSV when no ``--reference`` is given (inside the RA the data root's
+parent is the read-only data drive, so the file must be elsewhere: on the project drive)."""
+
+
 def default_reference_path(data_root) -> Path:
-    """Return the default gemeente reference file: gemeenten.csv beside the data root."""
+    """Return the default gemeente reference file: ``JEUGDKIT_REFERENCE``, else gemeenten.csv
+    beside the data root."""
+    if os.environ.get(REFERENCE_ENV, "").strip():
+        return Path(os.environ[REFERENCE_ENV].strip())
     return Path(data_root).resolve().parent / "gemeenten.csv"
 
 

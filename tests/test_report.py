@@ -492,3 +492,27 @@ def test_the_report_reads_in_dutch_without_english_words_or_raw_codes(report_run
 def _english(text: str) -> list[str]:
     return sorted(w for w in ENGLISH if re.search(
         rf"(?<![\w.]){re.escape(w)}" + (r"(?![\w])" if w[-1].isalnum() else ""), text))
+
+
+def test_the_gemeente_reference_can_live_elsewhere_than_beside_the_data_root(tmp_path,
+                                                                             monkeypatch):
+    """Inside the RA the data root's parent is the read-only data drive: the reference table
+    comes from JEUGDKIT_REFERENCE (which `jeugdkit report --reference` sets for its kernels)."""
+    from jeugdkit.cli import build_parser
+    from jeugdkit.report import Study
+    from jeugdkit.tables import REFERENCE_ENV, default_reference_path
+    root = tmp_path / "G" / "data"
+    root.mkdir(parents=True)
+    ref = tmp_path / "H" / "mijn-gemeenten.csv"
+    ref.parent.mkdir()
+    ref.write_text("gemeentecode,gemeentenaam,inwoners,stedelijkheid,jeugdregio,provincie\n"
+                   "1938,Boswolde,30000,2,Noord,Drenthe\n", encoding="utf-8")
+    monkeypatch.delenv(REFERENCE_ENV, raising=False)
+    assert default_reference_path(root) == root.resolve().parent / "gemeenten.csv"
+    monkeypatch.setenv(REFERENCE_ENV, str(ref))
+    assert default_reference_path(root) == ref
+    study = Study(root, "2023", report_dir=tmp_path / "rapporten")
+    assert study.gemeentenaam("1938") == "Boswolde"
+    args = build_parser().parse_args(["report", "--data-root", str(root), "--gemeente", "1938",
+                                      "--reference", str(ref)])
+    assert args.reference == str(ref)

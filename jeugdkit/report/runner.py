@@ -941,6 +941,13 @@ def cli_report(args) -> int:
     if not args.all and not args.gemeente:
         raise ReportError("pass --gemeente CODE[,CODE...] or --all")
     gemeenten = "all" if args.all else [g for g in args.gemeente.split(",") if g.strip()]
+    if args.reference:
+        # the notebooks' kernels and the workers read it from the environment they inherit
+        from jeugdkit.tables import REFERENCE_ENV
+        reference = Path(args.reference).resolve()
+        if not reference.is_file():
+            raise ReportError(f"--reference {args.reference}: no such file")
+        os.environ[REFERENCE_ENV] = str(reference)
     summary = run_reports(args.data_root, args.period, gemeenten=gemeenten, out=args.out,
                           compare=args.compare, groep=args.groep or "", catalog=args.catalog,
                           cache_dir=args.cache_dir, settings=args.settings,
