@@ -66,7 +66,7 @@ def population(k: int, rng) -> tuple[pd.DataFrame, np.ndarray]:
 def true_p(cells: pd.DataFrame, u: np.ndarray) -> np.ndarray:
     age = cells["cel"].str.split("_").str[0].astype(int).to_numpy()
     boy = (cells["cel"].str.split("_").str[1] == "1").to_numpy()
-    # about 14% use at ages 8-11, low at 0-3 (calibration.md's profile, roughly)
+    # about 14% use at ages 8-11, low at 0-3 (the public age profile, roughly)
     alpha = -3.9 + 0.22 * np.minimum(age, 9) - 0.02 * np.maximum(age - 9, 0) + 0.3 * boy
     lp = alpha + 0.53 * (cells["eenouder"] == "ja") + 0.59 * (cells["bijstand"] == "ja")
     return 1 / (1 + np.exp(-(lp.to_numpy() + u[cells["g"].to_numpy()])))

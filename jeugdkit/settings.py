@@ -21,7 +21,7 @@ from jeugdkit.errors import JeugdkitError
 
 @dataclass(frozen=True)
 class OutputControl:
-    """Output-control rules of the CBS RA (analysis-spec.md, output control)."""
+    """Output-control rules of the CBS RA (docs/output-control.md)."""
 
     min_units: int = 10
     """Every count and every statistic rests on at least this many units."""

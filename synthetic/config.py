@@ -54,7 +54,7 @@ class Options:
 
     @property
     def reference_year(self) -> int:
-        """Year whose rates are calibrated to calibration.md (the trend is zero there)."""
+        """Year whose rates are calibrated to the public figures (the trend is zero there)."""
         return self.last - 1
 
     @property
@@ -72,7 +72,7 @@ def log(x: float) -> float:
     return math.log(x)
 
 
-# Age x sex target rates of jeugdhulp per year (share of the age group, 2023 level), calibration.md.
+# Age x sex target rates of jeugdhulp per year (share of the age group, 2023 level), public figures.
 JEUGDHULP_TARGET_BOYS = [0.03, 0.05, 0.06, 0.08, 0.12, 0.15, 0.18, 0.20, 0.22, 0.22, 0.22, 0.22,
                          0.21, 0.20, 0.19, 0.18, 0.17, 0.16, 0.055, 0.02, 0.01, 0.007, 0.005]
 JEUGDHULP_TARGET_GIRLS = [0.03, 0.04, 0.05, 0.06, 0.08, 0.09, 0.10, 0.11, 0.12, 0.13, 0.14, 0.15,

@@ -46,7 +46,8 @@ TARGETS = {
 
 
 def calibration_metrics(world, year: int | None = None) -> dict:
-    """Return the generated national figures of calibration.md for one year (default: reference)."""
+    """Return the generated national figures of :data:`TARGETS` for one year (default:
+    the reference year)."""
     Y = world.opts.reference_year if year is None else year
     f = world.frame
     fy = f[f["year"] == Y]
@@ -136,20 +137,21 @@ def herhaald_beroep(tr: pd.DataFrame, started: pd.DataFrame) -> float:
 
 
 def write_calibration(world, path: Path) -> dict:
-    """Write a Markdown report comparing generated figures with calibration.md; return them."""
+    """Write a Markdown report comparing generated figures with the public figures; return them."""
     m = calibration_metrics(world)
     lines = [
         "# Calibration report (synthetic data)",
         "",
         f"Generated figures for {m['year']} (the reference year; peildatum 1 January, a youth "
         "'has' care when a traject overlaps the year) against the national figures of "
-        "calibration.md. Rates, not counts, are comparable. Computed from the generator's own "
-        "records before writing. Half-year figures of calibration.md are compared with yearly "
+        "the public (CBS) figures the generator is calibrated to. Rates, not counts, are "
+        "comparable. Computed from the generator's own records before writing. Half-year "
+        "public figures are compared with yearly "
         "ones here, which run somewhat higher.",
         "",
         f"Options: {json.dumps(world.opts.as_dict())}",
         "",
-        "| figure | generated | calibration.md | accepted range | ok |",
+        "| figure | generated | public figure | accepted range | ok |",
         "|---|---:|---|---|---|",
     ]
     for k, (target, lo, hi) in TARGETS.items():
@@ -161,7 +163,7 @@ def write_calibration(world, path: Path) -> dict:
         "Spread between gemeenten (reference year):",
         "",
         f"- jeugdhulp % of 0-22: {m['gemeente_range_jeugdhulp_pct_under23'][0]:.1f} to "
-        f"{m['gemeente_range_jeugdhulp_pct_under23'][1]:.1f} (calibration.md: about 5 to 20)",
+        f"{m['gemeente_range_jeugdhulp_pct_under23'][1]:.1f} (public figure: about 5 to 20)",
         f"- one-parent % of minors: {m['gemeente_range_one_parent_pct'][0]:.1f} to "
         f"{m['gemeente_range_one_parent_pct'][1]:.1f} (4 to 29)",
         f"- bijstand % of minors: {m['gemeente_range_bijstand_pct'][0]:.1f} to "
@@ -259,7 +261,7 @@ def write_truth(world, files, metrics, path: Path) -> None:
             "age_sex_intercepts": {"boys": [round(float(a), 6) for a in alpha[0::2]],
                                    "girls": [round(float(a), 6) for a in alpha[1::2]],
                                    "note": "calibrated so that the reference year matches "
-                                           "calibration.md's age and sex profile, scaled to "
+                                           "the public age and sex profile, scaled to "
                                            f"{C.JEUGDHULP_UNDER18:.1%} of under-18s"},
             "trend": {"log_odds_per_year": C.JEUGDHULP_TREND, "zero_in": o.reference_year},
             "gemeente_effects": {codes[i]: {"name": str(geo.class_name[i]),

@@ -1,8 +1,8 @@
 """Tests of the synthetic RA generator (synthetic/).
 
 One default-size world (100,000 persons) is generated per session and written once; layout checks
-read the files back with pyreadstat and compare them with the contract (ra-data-contract.md), not
-with the generator's constants.
+read the files back with pyreadstat and compare them with the RA contract (docs/reading.md,
+jeugdkit/catalog.toml), not with the generator's constants.
 """
 
 from __future__ import annotations
@@ -306,7 +306,7 @@ def test_frame_matches_the_files(tree, world):
 # ------------------------------------------------------------------ rates
 def test_national_rates_inside_calibration_ranges(world):
     m = calibration_metrics(world)
-    ranges = {  # calibration.md figure and the tolerance accepted at 100,000 persons
+    ranges = {  # the public figure and the tolerance accepted at 100,000 persons
         "jeugdhulp_pct_under18": (12.5, 15.5), "jeugdhulp_pct_under23": (9.0, 12.5),
         "met_verblijf_pct_of_users": (7.0, 11.5), "jeugdbescherming_pct_under18": (0.85, 1.35),
         "jb_with_met_verblijf_pct": (38.0, 62.0), "jeugdreclassering_pct_12_22": (0.18, 0.42),
@@ -326,7 +326,7 @@ def test_national_rates_inside_calibration_ranges(world):
 
 def test_herhaald_beroep_about_a_quarter(world):
     """StatLine's herhaald beroep (earlier jeugdhulp within 5 years of a start, at least one day
-    between) is about a quarter of started trajecten (calibration.md), not inflated by forms of
+    between) is about a quarter of started trajecten (public figure), not inflated by forms of
     care that start and stop within one period of use."""
     m = calibration_metrics(world)
     assert 18.0 <= m["herhaald_beroep_pct"] <= 32.0, m["herhaald_beroep_pct"]

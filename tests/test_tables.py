@@ -193,7 +193,7 @@ def test_synthetic_release_one_gemeente(synthetic_pop, tmp_path):
     from jeugdkit.scope import Scope
     pop, root = synthetic_pop
     nl = indicators(pop).set_index("gemeentecode").loc["NL"]
-    assert 10 <= nl["pct_jeugdhulp"] <= 18          # calibration.md: 13.9% (+- synthetic)
+    assert 10 <= nl["pct_jeugdhulp"] <= 18          # public figure: 13.9% (+- synthetic)
     assert 0.5 <= nl["pct_jeugdbescherming"] <= 2
     ref = read_reference(root / "gemeenten.csv")
     code = str(pop.frame["gemeentecode"].astype(str).value_counts().index[0])
