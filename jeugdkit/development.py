@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass, field
-from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -35,7 +34,16 @@ import pandas as pd
 from jeugdkit.errors import JeugdkitError
 from jeugdkit.scope import GROUP, NATIONAL
 from jeugdkit.settings import DEFAULT, Settings
-from jeugdkit.tables import COUNTS, INDICATOR_COLUMNS, NO, YES, _add_rates, _flag, indicator_counts
+from jeugdkit.tables import (
+    COUNTS,
+    INDICATOR_COLUMNS,
+    NO,
+    YES,
+    _add_rates,
+    _flag,
+    indicator_counts,
+    nested_codes,
+)
 
 OWN = "gemeente"
 """The code of the report's gemeente in a year when it was several gemeenten (before a merger):
@@ -51,15 +59,6 @@ BREAKS = {
 }
 """Definition changes in the Beleidsinformatie Jeugd, by the first year they apply: a series
 shows them as a break, never hides them."""
-
-INDICATOR_NAMES = {
-    "pct_jeugdhulp": "jongeren 0-17 met jeugdhulp",
-    "pct_met_verblijf": "jeugdhulp met verblijf (van jeugdhulp)",
-    "pct_jeugdbescherming": "jongeren 0-17 met jeugdbescherming",
-    "pct_jb_met_verblijf": "jeugdbescherming met verblijf",
-    "pct_jeugdreclassering": "jongeren 12-22 met jeugdreclassering",
-}
-
 
 @dataclass
 class YearCounts:
@@ -110,17 +109,13 @@ def year_counts(pop, settings: Settings | None = None) -> pd.DataFrame:
     jh = _flag(f, "jeugdhulp")
     verblijf = jh & _flag(f, "jeugdhulp_met_verblijf")
     jb = _flag(f, "jeugdbescherming")
-
-    def nested(outer, inner):
-        return np.where(~outer, NO, np.where(inner, "met_verblijf", "zonder_verblijf"))
-
     age = f["leeftijd"].to_numpy()
     data = pd.DataFrame({
         "gemeentecode": f["gemeentecode"].astype(str).to_numpy(),
         "jong": age <= a.minor_age_max,
         "oud": age >= a.jeugdreclassering_age_min,
-        "jeugdhulp": nested(jh, verblijf),
-        "jeugdbescherming": nested(jb, jb & verblijf),
+        "jeugdhulp": nested_codes(jh, verblijf),
+        "jeugdbescherming": nested_codes(jb, jb & verblijf),
         "jeugdreclassering": np.where(_flag(f, "jeugdreclassering"), YES, NO),
     })
     return data.groupby(list(data.columns), sort=True, observed=True).size() \
@@ -132,10 +127,6 @@ def code_map(reader, year: int, today: int) -> dict[str, str]:
 
     Each code goes to the code of today holding most of its address objects (a merger moves
     every object; a border correction moves a few and leaves the code where it was)."""
-    if year == today:
-        frame = reader.read("VSLGWBTAB", ["gemeente"], classification_year=year)
-        codes = sorted({str(c) for c in frame["gemeente"].dropna()})
-        return {c: c for c in codes}
     cols = ["soortobjectnummer", "rinobjectnummer", "gemeente"]
     old = reader.read("VSLGWBTAB", cols, classification_year=year)
     new = reader.read("VSLGWBTAB", cols, classification_year=today)
@@ -161,7 +152,8 @@ def development_data(reader, years, today: int, settings: Settings | None = None
     for year in sorted(int(y) for y in years):
         try:
             pop = build_population(reader, str(year), settings=settings)
-            mapping = code_map(reader, pop.classification_year, today)
+            mapping = ({} if pop.classification_year == today  # every code is its own
+                       else code_map(reader, pop.classification_year, today))
         except JeugdkitError as exc:
             out.left_out[year] = str(exc)
             print(f"note: ontwikkeling {year} left out: {exc}", file=sys.stderr)
@@ -284,24 +276,18 @@ def release_development(data: DevelopmentData, *, gemeente: str, group=None,
         notes.append(f"Herindeling: in {span} bestond de gemeente van nu uit de gemeenten "
                      f"{' en '.join(parts)}; haar cijfer is in die jaren dat van die gemeenten "
                      "samen (op de grenzen van nu).")
-    for year, text in BREAKS.items():
-        years = [y.year for y in data.years]
-        if years and min(years) < year <= max(years):
-            notes.append(f"Breuk in {year}: {text}")
+    years = [y.year for y in data.years]
+    notes += [f"Breuk in {year}: {text}" for year, text in BREAKS.items()
+              if _within(year, years)]
     cols = ["jaar", "gemeentecode", *INDICATOR_COLUMNS]
     table = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=cols)
     return Development(table[cols], notes, folders)
 
 
 # ----------------------------------------------------------------------------- the report
-SERIES_COLOURS = {"gemeente": "#c0392b", GROUP: "#7f8c8d", NATIONAL: "#2c3e50"}
-
-
-def _percent_tick(value, _pos=None, decimals: int = 0) -> str:
-    """Return a tick label in Dutch: ``12%``, ``0,4%`` (a module function: figures are pickled
-    with the report's session)."""
-    from jeugdkit.report.show import number
-    return number(float(value), decimals) + "%"
+def _within(year: int, years) -> bool:
+    """Whether a break in ``year`` falls inside the series of ``years`` (after its first)."""
+    return bool(years) and min(years) < year <= max(years)
 
 
 def development_figure(table: pd.DataFrame, gemeente: str, names: dict,
@@ -310,11 +296,11 @@ def development_figure(table: pd.DataFrame, gemeente: str, names: dict,
     group and NL over the years. A suppressed value is marked ``x`` on the year's axis (never
     drawn as 0); a year with a definition change has a dotted line."""
     import matplotlib.pyplot as plt
-    from matplotlib.ticker import FuncFormatter, MaxNLocator
+    from matplotlib.ticker import MaxNLocator
 
-    from jeugdkit.figures import style
+    from jeugdkit.figures import COLOURS, LABELS, DutchFormatter, style
 
-    cols = [c for c in INDICATOR_NAMES if c in table.columns]
+    cols = [c for c in LABELS if c in table.columns]
     with style():
         fig, axes = plt.subplots(2, 3, figsize=(11, 6.4), sharex=True)
         axes = axes.ravel()
@@ -326,7 +312,7 @@ def development_figure(table: pd.DataFrame, gemeente: str, names: dict,
                 part = table[table["gemeentecode"].astype(str) == code].sort_values("jaar")
                 if part.empty:
                     continue
-                colour = SERIES_COLOURS["gemeente" if code == gemeente else code]
+                colour = COLOURS["gemeente" if code == gemeente else code]
                 x = part["jaar"].astype(int).to_numpy()
                 y = pd.to_numeric(part[col], errors="coerce").astype(float).to_numpy()
                 (line,) = ax.plot(x, y, marker="o", color=colour, lw=2 if code == gemeente
@@ -340,12 +326,11 @@ def development_figure(table: pd.DataFrame, gemeente: str, names: dict,
                                 ha="center", va="bottom", color=colour, fontsize=11,
                                 fontweight="bold")
             ax.set_ylim(0, top * 1.2 if top > 0 else 1)
-            ax.yaxis.set_major_formatter(FuncFormatter(partial(_percent_tick,
-                                                               decimals=1 if top < 5 else 0)))
+            ax.yaxis.set_major_formatter(DutchFormatter("%"))
             ax.yaxis.set_major_locator(MaxNLocator(5))
-            ax.set_title(INDICATOR_NAMES[col], fontsize=10)
+            ax.set_title(LABELS[col], fontsize=10)
             for year in breaks:
-                if years and min(years) < year <= max(years):
+                if _within(year, years):
                     ax.axvline(year - 0.5, color="#999", ls=":", lw=1)
             ax.set_xticks(years)
             ax.set_xticklabels([str(y) for y in years], rotation=45, fontsize=8)
@@ -353,7 +338,7 @@ def development_figure(table: pd.DataFrame, gemeente: str, names: dict,
             ax.axis("off")
         legend_ax = axes[-1] if len(cols) < len(axes) else None
         extra = ["x = onderdrukt (geheim)"]
-        if any(min(years, default=0) < y <= max(years, default=0) for y in breaks):
+        if any(_within(y, years) for y in breaks):
             extra.append("stippellijn = breuk in de definities")
         if legend_ax is not None:
             legend_ax.legend(list(handles.values()), list(handles), loc="upper left",
@@ -380,16 +365,14 @@ def report_development(study, gemeente: str, scope, run, export, names: dict,
         out=export / "ontwikkeling", settings=study.settings,
         run_timestamp=run_timestamp or None, session_name=f"rapport-{study.period.label}")
     before = set(run.outputs)
-    parts = []
     for yc in data.years:
         folder = dev.folders.get(yc.year)
         if folder is None:
             continue
         frame = dev.table[dev.table["jaar"] == yc.year].reset_index(drop=True)
-        parts.append(run.release_imported(frame, name=f"ontwikkeling_{yc.year}",
-                                          origin=folder, file="indicatoren.csv",
-                                          how=f"the indicators of {yc.label}, released in the "
-                                          f"period ledger of {yc.label}"))
+        run.release_imported(frame, name=f"ontwikkeling_{yc.year}", origin=folder,
+                             file="indicatoren.csv", how=f"the indicators of {yc.label}, "
+                             f"released in the period ledger of {yc.label}")
     sources = [o for o in run.outputs if o not in before]
     table = run.release_derived(dev.table, sources=sources, name="ontwikkeling",
                                 how="the released indicators of each year, one below the "

@@ -25,6 +25,7 @@ from matplotlib.patches import Patch  # noqa: E402
 from matplotlib.ticker import Formatter, MaxNLocator  # noqa: E402
 
 from jeugdkit.scope import GROUP, NATIONAL  # noqa: E402
+from jeugdkit.tables import INDICATORS  # noqa: E402
 
 LABELS = {
     "pct_jeugdhulp": "% 0-17 jaar met jeugdhulp",
@@ -33,14 +34,8 @@ LABELS = {
     "pct_jb_met_verblijf": "% van jeugdbescherming ook met verblijf",
     "pct_jeugdreclassering": "% 12-22 jaar met jeugdreclassering",
 }
-RATES = {
-    # rate: (numerator, denominator) in the released indicator table (see jeugdkit.tables)
-    "pct_jeugdhulp": ("jeugdhulp_0_17", "jongeren_0_17"),
-    "pct_met_verblijf": ("met_verblijf_0_17", "jeugdhulp_0_17"),
-    "pct_jeugdbescherming": ("jeugdbescherming_0_17", "jongeren_0_17"),
-    "pct_jb_met_verblijf": ("jb_met_verblijf_0_17", "jeugdbescherming_0_17"),
-    "pct_jeugdreclassering": ("jeugdreclassering_12_22", "jongeren_12_22"),
-}
+RATES = {name: (num, den) for name, num, den in INDICATORS}
+"""rate: (numerator, denominator) in the released indicator table"""
 COLOURS = {"gemeente": "#c0392b", GROUP: "#7f8c8d", NATIONAL: "#2c3e50"}
 OTHER_COLOUR = "#95a5a6"
 SUPPRESSED, NO_DATA = "x", "n.v.t."

@@ -344,6 +344,13 @@ UNKNOWN_GROUP = "groep_onbekend"
 code `onbekend` sits below it, so the two need different codes)."""
 
 
+def nested_codes(outer: np.ndarray, inner: np.ndarray) -> np.ndarray:
+    """Return the codes of an indicator with a part: ``nee`` | ja -> {``zonder_verblijf``,
+    ``met_verblijf``} in one dimension, so that a small met-verblijf cell is paired with its
+    zonder-verblijf sibling, not with the total."""
+    return np.where(~outer, NO, np.where(inner, "met_verblijf", "zonder_verblijf"))
+
+
 def _yn(mask: np.ndarray) -> np.ndarray:
     return np.where(mask, YES, NO)
 
@@ -490,17 +497,12 @@ class _Release:
         pop12 = f"jongeren-12-22-{self.label}"
         verblijf = f["jeugdhulp"] & f["jeugdhulp_met_verblijf"]
 
-        def nested(outer, inner):
-            # one dimension: nee | ja -> {zonder_verblijf, met_verblijf}, so a small
-            # met-verblijf cell is paired with its zonder-verblijf sibling, not the total
-            return np.where(~outer, NO, np.where(inner, "met_verblijf", "zonder_verblijf"))
-
         nest = {"zonder_verblijf": YES, "met_verblijf": YES}
         tables = [
-            (minor, pop0, "jeugdhulp", nested(f["jeugdhulp"], verblijf), nest,
+            (minor, pop0, "jeugdhulp", nested_codes(f["jeugdhulp"], verblijf), nest,
              "0-17: youths, with jeugdhulp (ja), of whom met verblijf"),
             (minor, pop0, "jeugdbescherming",
-             nested(f["jeugdbescherming"], f["jeugdbescherming"] & verblijf), nest,
+             nested_codes(f["jeugdbescherming"], f["jeugdbescherming"] & verblijf), nest,
              "0-17: with jeugdbescherming (ja), of whom also jeugdhulp met verblijf"),
             (older, pop12, "jeugdreclassering", _yn(f["jeugdreclassering"]), {},
              "12-22: youths, with jeugdreclassering"),

@@ -827,13 +827,8 @@ class ExportSession:
         origin = Path(origin)
         path = origin / file
         data = _csv_bytes(frame.reset_index(drop=True))
-        logged = {}
         sums = origin / "log" / "checksums.sha256"
-        if sums.is_file():
-            for line in sums.read_text(encoding="utf-8").splitlines():
-                if "  " in line:
-                    digest, fname = line.split("  ", 1)
-                    logged[fname.strip()] = digest.strip()
+        logged = _logged_checksums(origin / "log")
         digest = hashlib.sha256(data).hexdigest()
         if file not in logged or not path.is_file() or _sha256(path) != digest \
                 or logged[file] != digest:
@@ -1230,13 +1225,19 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def _logged_files(log_folder: Path) -> set[str]:
-    """Return the file names an earlier log in this folder listed (none without one)."""
+def _logged_checksums(log_folder: Path) -> dict[str, str]:
+    """Return {file name: sha256} of the files a log in this folder listed (none without)."""
     path = Path(log_folder) / "checksums.sha256"
     if not path.is_file():
-        return set()
-    return {line.split("  ", 1)[1].strip() for line in path.read_text(encoding="utf-8")
-            .splitlines() if "  " in line}
+        return {}
+    pairs = (line.split("  ", 1) for line in path.read_text(encoding="utf-8").splitlines()
+             if "  " in line)
+    return {name.strip(): digest.strip() for digest, name in pairs}
+
+
+def _logged_files(log_folder: Path) -> set[str]:
+    """Return the file names an earlier log in this folder listed (none without one)."""
+    return set(_logged_checksums(log_folder))
 
 
 __all__ = ["ExportSession", "Output"]

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from jeugdkit.scope import GROUP, NATIONAL
+from jeugdkit.settings import DEFAULT
 
 SUPPRESSED = "x"
 """How a suppressed value is shown: CBS's sign for geheim."""
@@ -89,10 +90,13 @@ HEADINGS = {
 }
 """Column headings the report shows by default (other names: underscores as spaces)."""
 
+TOTAL = DEFAULT.output_control.total_label
+"""The margin's code in released tables (settings: output_control.total_label)."""
+
 HULPVORM_GROEPEN = {"wijkteam": "zonder verblijf: via het wijkteam",
                     "overig_zonder_verblijf": "zonder verblijf: overig",
                     "met_verblijf": "met verblijf", "groep_onbekend": "onbekend",
-                    "totaal": "totaal"}
+                    TOTAL: "totaal"}
 """The hulpvorm groups of the stroom table (the coarser rows), for the reader."""
 
 STEDELIJKHEID = {"1": "zeer sterk stedelijk", "2": "sterk stedelijk", "3": "matig stedelijk",
@@ -130,7 +134,7 @@ class HTML:
 
 def number(value, decimals: int | None = None) -> str:
     """Return a value written the Dutch way; ``x`` for a missing (suppressed) value."""
-    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+    if _missing(value):
         return SUPPRESSED
     if isinstance(value, str):
         return value
@@ -312,7 +316,7 @@ def stroom_sentence(detail: pd.DataFrame, coarse: pd.DataFrame, gemeente: str,
     name = names.get(gemeente, gemeente)
     own = detail[detail["gemeentecode"].astype(str) == gemeente]
     total = coarse[(coarse["gemeentecode"].astype(str) == gemeente)
-                   & (coarse["hulpvorm"].astype(str) == "totaal")]
+                   & (coarse["hulpvorm"].astype(str) == TOTAL)]
     hidden, cells = int(own[cols].isna().sum().sum()), int(own[cols].size)
     head = (f"Per hulpvorm is {hidden} van de {cells} cijfers van {name} geheim (te weinig "
             "trajecten); per soort hulp en in totaal is meer te lezen. "

@@ -250,7 +250,7 @@ class Study:
 
         def compute():
             pop = self.population()
-            last = self.period.year if self.period.label.isdigit() else self.period.year - 1
+            last = self.period.year if self.period.half is None else self.period.year - 1
             years = [y for y in self.reader.inventory["JGDHULPBUS"].years if y <= last]
             return development_data(self.reader, years, pop.classification_year,
                                     self.settings)
